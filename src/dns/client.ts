@@ -1,0 +1,275 @@
+import {randomInt} from 'node:crypto'
+import dgram from 'node:dgram'
+import net from 'node:net'
+import * as packet from 'dns-packet'
+import type {DecodedPacket, Packet, RecordType} from 'dns-packet'
+import pLimit from 'p-limit'
+import {assertConnectionAllowed, LoopbackOnlyError} from '../lib/loopback-guard.js'
+import {errorMessage} from '../lib/errors.js'
+import {canonicalName} from './names.js'
+import {fromAnswer, type Rr} from './records.js'
+import {dohExchange} from './doh.js'
+import {serverLabel, type DnsServer, type ServerSpec} from './server.js'
+import {DnsTimeout} from './timeout.js'
+
+/**
+ * How a query ended. DNS outcomes are values, not exceptions: an audit wants
+ * to report "SERVFAIL from ns2" rather than stop at the first one.
+ */
+export type QueryStatus =
+  | 'ok' // NOERROR with answers
+  | 'nodata' // NOERROR, name exists, no RRset of that type
+  | 'nxdomain'
+  | 'servfail'
+  | 'refused'
+  | 'timeout'
+  | 'error' // other rcodes, network errors, malformed or mismatched answers
+
+export interface QueryResult {
+  server: ServerSpec
+  name: string
+  type: string
+  status: QueryStatus
+  rcode?: string
+  /** Authoritative Answer flag. */
+  aa: boolean
+  ra: boolean
+  answers: Rr[]
+  authorities: Rr[]
+  additionals: Rr[]
+  transport: 'udp' | 'tcp' | 'doh'
+  rttMs: number
+  error?: string
+}
+
+export interface QueryOptions {
+  /** Set RD; false for questions to authoritative servers. Default true. */
+  recursion?: boolean
+  /** Per attempt. Default 2000 ms. */
+  timeoutMs?: number
+  /** Extra attempts after a timeout. Default 1. */
+  retries?: number
+  /** 'fallback' retries over TCP on truncation (default); 'only' never uses UDP. */
+  tcp?: 'fallback' | 'only'
+  /** Advertised EDNS0 UDP payload size; 0 disables EDNS. Default 1232 (DNS flag day 2020). */
+  ednsPayload?: number
+  signal?: AbortSignal
+}
+
+export interface DnsClient {
+  query(server: ServerSpec, name: string, type: RecordType, options?: QueryOptions): Promise<QueryResult>
+}
+
+export interface DnsClientOptions {
+  /** Queries in flight at once across all servers. Default 64. */
+  concurrency?: number
+  timeoutMs?: number
+  retries?: number
+}
+
+const DEFAULT_TIMEOUT_MS = 2000
+
+export function createDnsClient(defaults: DnsClientOptions = {}): DnsClient {
+  const limit = pLimit(defaults.concurrency ?? 64)
+  return {
+    query(server, name, type, options = {}) {
+      const merged: QueryOptions = {
+        timeoutMs: defaults.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        retries: defaults.retries ?? 1,
+        ...options,
+      }
+      return limit(() => query(server, name, type, merged))
+    },
+  }
+}
+
+/** One question to one server, with retries and TCP fallback. Never throws for DNS or network trouble. */
+export async function query(
+  server: ServerSpec,
+  name: string,
+  type: RecordType,
+  options: QueryOptions = {},
+): Promise<QueryResult> {
+  const qname = canonicalName(name)
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  const attempts = 1 + Math.max(0, options.retries ?? 1)
+  const started = performance.now()
+  const base = {server, name: qname, type, aa: false, ra: false, answers: [], authorities: [], additionals: []}
+
+  if (server.kind === 'dns') assertConnectionAllowed('DNS', server.address)
+
+  let lastError = 'no answer'
+  let transport: QueryResult['transport'] = server.kind === 'doh' ? 'doh' : options.tcp === 'only' ? 'tcp' : 'udp'
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    if (options.signal?.aborted) break
+    const request = buildQuery(qname, type, options)
+    try {
+      let response: DecodedPacket
+      if (server.kind === 'doh') {
+        response = await dohExchange(server, request, timeoutMs, options.signal)
+      } else if (transport === 'tcp') {
+        response = await tcpExchange(server, request, timeoutMs, options.signal)
+      } else {
+        response = await udpExchange(server, request, timeoutMs, options.signal)
+        if (response.flag_tc) {
+          transport = 'tcp'
+          response = await tcpExchange(server, buildQuery(qname, type, options), timeoutMs, options.signal)
+        }
+      }
+      return {...toResult(base, response, type), transport, rttMs: performance.now() - started}
+    } catch (err) {
+      if (err instanceof LoopbackOnlyError) throw err
+      if (err instanceof DnsTimeout) {
+        lastError = `no answer within ${timeoutMs} ms`
+        continue
+      }
+      // A refused connection or unreachable network will not improve on retry within this call.
+      return {...base, status: 'error', transport, rttMs: performance.now() - started, error: errorMessage(err)}
+    }
+  }
+  return {...base, status: 'timeout', transport, rttMs: performance.now() - started, error: lastError}
+}
+
+function buildQuery(name: string, type: RecordType, options: QueryOptions): Packet {
+  const payload = options.ednsPayload ?? 1232
+  return {
+    type: 'query',
+    // RFC 5452: an unpredictable ID (with a fresh random source port per query).
+    id: randomInt(0, 65536),
+    flags: options.recursion === false ? 0 : packet.RECURSION_DESIRED,
+    questions: [{type, name, class: 'IN'}],
+    additionals:
+      payload > 0
+        ? [{type: 'OPT', name: '.', udpPayloadSize: payload, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: []}]
+        : [],
+  }
+}
+
+function toResult(
+  base: Pick<QueryResult, 'server' | 'name' | 'type'>,
+  response: DecodedPacket,
+  type: string,
+): Omit<QueryResult, 'transport' | 'rttMs'> {
+  const rcode = (response as DecodedPacket & {rcode?: string}).rcode ?? 'NOERROR'
+  const convert = (list: DecodedPacket['answers']) =>
+    (list ?? []).map((a) => fromAnswer(a)).filter((r): r is Rr => r !== null)
+  const answers = convert(response.answers)
+  let status: QueryStatus
+  switch (rcode) {
+    case 'NOERROR':
+      status = answers.length > 0 ? 'ok' : 'nodata'
+      break
+    case 'NXDOMAIN':
+      status = 'nxdomain'
+      break
+    case 'SERVFAIL':
+      status = 'servfail'
+      break
+    case 'REFUSED':
+      status = 'refused'
+      break
+    default:
+      status = 'error'
+  }
+  return {
+    ...base,
+    type,
+    status,
+    rcode,
+    aa: response.flag_aa,
+    ra: response.flag_ra,
+    answers,
+    authorities: convert(response.authorities),
+    additionals: convert(response.additionals),
+    ...(status === 'error' ? {error: `server answered ${rcode}`} : {}),
+  }
+}
+
+/**
+ * Accepts a response only if it answers our question (RFC 5452 §9.1): same ID,
+ * QR set, same question name (case-insensitively), type and class.
+ */
+export function matchesQuery(request: Packet, response: DecodedPacket): boolean {
+  if (response.id !== request.id || !response.flag_qr) return false
+  const q = request.questions?.[0]
+  const r = response.questions?.[0]
+  if (!q) return false
+  // FORMERR/NOTIMP answers may legitimately omit the question.
+  if (!r) return (response.questions ?? []).length === 0 && (response.answers ?? []).length === 0
+  return canonicalName(r.name) === canonicalName(q.name) && r.type === q.type
+}
+
+function decodeOrNull(buf: Buffer): DecodedPacket | null {
+  try {
+    return packet.decode(buf)
+  } catch {
+    return null
+  }
+}
+
+function udpExchange(server: DnsServer, request: Packet, timeoutMs: number, signal?: AbortSignal): Promise<DecodedPacket> {
+  return new Promise((resolve, reject) => {
+    const socket = dgram.createSocket(net.isIPv6(server.address) ? 'udp6' : 'udp4')
+    let done = false
+    const finish = (err: Error | null, value?: DecodedPacket) => {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', onAbort)
+      socket.close()
+      if (err) reject(err)
+      else resolve(value as DecodedPacket)
+    }
+    const onAbort = () => finish(new Error('query aborted'))
+    const timer = setTimeout(() => finish(new DnsTimeout()), timeoutMs)
+    signal?.addEventListener('abort', onAbort)
+    socket.on('error', (err) => finish(err))
+    socket.on('message', (msg, rinfo) => {
+      // A connected socket only delivers datagrams from the server; check anyway.
+      if (rinfo.port !== server.port) return
+      const response = decodeOrNull(msg)
+      if (response && matchesQuery(request, response)) finish(null, response)
+      // Anything else is ignored, as a spoofed or late answer to someone else.
+    })
+    socket.connect(server.port, server.address, () => {
+      socket.send(packet.encode(request), (err) => {
+        if (err) finish(err)
+      })
+    })
+  })
+}
+
+function tcpExchange(server: DnsServer, request: Packet, timeoutMs: number, signal?: AbortSignal): Promise<DecodedPacket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({host: server.address, port: server.port})
+    let buffered = Buffer.alloc(0)
+    let done = false
+    const finish = (err: Error | null, value?: DecodedPacket) => {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', onAbort)
+      socket.destroy()
+      if (err) reject(err)
+      else resolve(value as DecodedPacket)
+    }
+    const onAbort = () => finish(new Error('query aborted'))
+    const timer = setTimeout(() => finish(new DnsTimeout()), timeoutMs)
+    signal?.addEventListener('abort', onAbort)
+    socket.on('error', (err) => finish(err))
+    socket.on('connect', () => socket.write(packet.streamEncode(request)))
+    socket.on('data', (chunk) => {
+      buffered = Buffer.concat([buffered, chunk])
+      while (buffered.length >= 2) {
+        const len = buffered.readUInt16BE(0)
+        if (buffered.length < 2 + len) return
+        const response = decodeOrNull(buffered.subarray(2, 2 + len))
+        buffered = buffered.subarray(2 + len)
+        if (response && matchesQuery(request, response)) return finish(null, response)
+        if (!response) return finish(new Error(`malformed DNS message over TCP from ${serverLabel(server)}`))
+      }
+    })
+    socket.on('end', () => finish(new Error(`${serverLabel(server)} closed the TCP connection without an answer`)))
+  })
+}
+
