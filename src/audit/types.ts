@@ -1,0 +1,48 @@
+export type Severity = 'error' | 'warning' | 'info'
+
+/** Stable finding codes of DESIGN.md's table; tests and scripts match on them. */
+export type FindingCode =
+  | 'MX_NONE_IMPLICIT'
+  | 'MX_NULL'
+  | 'MX_NULL_MIXED'
+  | 'MX_TARGET_IP_LITERAL'
+  | 'MX_TARGET_CNAME'
+  | 'MX_TARGET_UNRESOLVABLE'
+  | 'MX_DUPLICATE_PRIORITY'
+  | 'MX_TTL_HIGH'
+  | 'NS_SINGLE'
+  | 'NS_UNREACHABLE'
+  | 'NS_SERIAL_MISMATCH'
+  | 'NS_RRSET_MISMATCH'
+  | 'SPF_MISSING'
+  | 'SPF_MULTIPLE'
+  | 'SPF_SYNTAX'
+  | 'SPF_TOO_MANY_LOOKUPS'
+  | 'SPF_TARGET_INCLUDE_MISSING'
+  | 'DMARC_MISSING'
+  | 'DMARC_SYNTAX'
+  | 'DKIM_TARGET_MISSING'
+  | 'AUTODISCOVER_MISSING'
+  | 'TARGET_VERIFICATION_MISSING'
+  | 'TARGET_MX_UNRESOLVABLE'
+  | 'TARGET_SMTP_REJECTS'
+  | 'TARGET_SMTP_UNREACHABLE'
+  | 'MTA_STS_POLICY_MX_MISMATCH'
+  | 'MTA_STS_POLICY_UNREACHABLE'
+  | 'DANE_TLSA_SOURCE_ONLY'
+
+export interface Finding {
+  code: FindingCode
+  severity: Severity
+  /** One sentence: what is wrong and what to do. */
+  message: string
+  /** The record, host or server concerned. */
+  subject: string
+}
+
+export interface AuditReport {
+  domain: string
+  target: string | null
+  findings: Finding[]
+  summary: {error: number; warning: number; info: number}
+}

@@ -1,0 +1,37 @@
+import type {RecordData} from '../zone/rrset.js'
+
+/**
+ * One RRset-level change. `replace` sets the whole RRset (name, type) to
+ * exactly `records` at `ttl`; `delete` removes the RRset. `expect` is the
+ * RRset the planner saw before the change (null: absent): hosts that can
+ * (RFC 2136 prerequisites) refuse to act when live data differs.
+ */
+export type RecordChange =
+  | {action: 'replace'; name: string; type: string; ttl: number; records: RecordData[]; expect?: ExpectedRRset | null}
+  | {action: 'delete'; name: string; type: string; expect?: ExpectedRRset | null}
+
+export interface ExpectedRRset {
+  ttl: number
+  records: RecordData[]
+}
+
+export type DnsHostErrorKind = 'auth' | 'zone-not-found' | 'rate-limited' | 'conflict' | 'unreachable' | 'rejected' | 'not-supported'
+
+/** Typed failure of a DNS host; the message is one line a user can act on. */
+export class DnsHostError extends Error {
+  readonly kind: DnsHostErrorKind
+  constructor(kind: DnsHostErrorKind, message: string, options: {cause?: unknown} = {}) {
+    super(message, {cause: options.cause})
+    this.name = 'DnsHostError'
+    this.kind = kind
+  }
+}
+
+export interface DnsHost {
+  /** manual | rfc2136 | powerdns | cloudflare | route53 */
+  name: string
+  /** True when apply() lands all changes together or none (one UPDATE message, one change batch). */
+  atomic: boolean
+  read(name: string, type: string): Promise<import('../zone/rrset.js').RRset | null>
+  apply(changes: RecordChange[]): Promise<void>
+}

@@ -1,0 +1,29 @@
+/** "1 d 2 h", "2 h 05 min", "4 min 10 s", "42 s": how long, as people say it. */
+export function formatDuration(totalSeconds: number): string {
+  const s = Math.max(0, Math.round(totalSeconds))
+  const d = Math.floor(s / 86400)
+  const h = Math.floor((s % 86400) / 3600)
+  const m = Math.floor((s % 3600) / 60)
+  const sec = s % 60
+  if (d > 0) return h > 0 ? `${d} d ${h} h` : `${d} d`
+  if (h > 0) return `${h} h ${String(m).padStart(2, '0')} min`
+  if (m > 0) return sec > 0 ? `${m} min ${String(sec).padStart(2, '0')} s` : `${m} min`
+  return `${sec} s`
+}
+
+/** Local wall-clock time with the day, e.g. "Mon 23 Nov 14:05:09", in the machine's time zone. */
+export function formatClock(date: Date | number): string {
+  const d = typeof date === 'number' ? new Date(date) : date
+  const day = d.toLocaleDateString('en-GB', {weekday: 'short', day: '2-digit', month: 'short'}).replace(',', '')
+  const time = d.toLocaleTimeString('en-GB', {hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false})
+  return `${day} ${time}`
+}
+
+/** "in 2 h 05 min (Mon 23 Nov 14:05:09)" or "5 min ago (…)". */
+export function formatWhen(target: Date | number, now: Date | number = Date.now()): string {
+  const t = typeof target === 'number' ? target : target.getTime()
+  const n = typeof now === 'number' ? now : now.getTime()
+  const delta = (t - n) / 1000
+  const rel = Math.abs(delta) < 1 ? 'now' : delta > 0 ? `in ${formatDuration(delta)}` : `${formatDuration(-delta)} ago`
+  return `${rel} (${formatClock(t)})`
+}

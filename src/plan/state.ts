@@ -1,0 +1,122 @@
+import {z} from 'zod'
+
+/**
+ * The plan state file: the single source of truth for one domain's cutover
+ * (DESIGN.md "Persistence"). Validated on every read, so a hand-edited file
+ * that no longer fits gives a clear error instead of a crash.
+ */
+
+export const mxDataSchema = z.strictObject({preference: z.number().int().min(0).max(65535), exchange: z.string()})
+export const soaDataSchema = z.strictObject({
+  mname: z.string(),
+  rname: z.string(),
+  serial: z.number().int().min(0),
+  refresh: z.number().int(),
+  retry: z.number().int(),
+  expire: z.number().int(),
+  minimum: z.number().int(),
+})
+export const tlsaDataSchema = z.strictObject({
+  usage: z.number().int(),
+  selector: z.number().int(),
+  matchingType: z.number().int(),
+  certificate: z.string(),
+})
+export const recordDataSchema = z.union([z.string(), mxDataSchema, soaDataSchema, tlsaDataSchema])
+
+export const rrsetSchema = z.strictObject({
+  name: z.string().min(1),
+  type: z.string().min(1),
+  ttl: z.number().int().min(0),
+  records: z.array(recordDataSchema),
+})
+
+/** One RRset before and after a step: before null = created, after null = deleted. */
+export const rrsetChangeSchema = z.strictObject({
+  name: z.string().min(1),
+  type: z.string().min(1),
+  before: rrsetSchema.nullable(),
+  after: rrsetSchema.nullable(),
+})
+
+export const stepKindSchema = z.enum(['audit', 'dns-change', 'wait', 'checkpoint', 'verify'])
+export const stepStatusSchema = z.enum(['pending', 'running', 'done', 'failed', 'skipped'])
+
+/** A wait lasts `seconds` after step `after` finished; a wait step holds one or more, the latest wins. */
+export const waitRuleSchema = z.strictObject({
+  after: z.string(),
+  seconds: z.number().int().min(0),
+  reason: z.string(),
+})
+
+export const stepSchema = z.strictObject({
+  id: z.string().min(1),
+  kind: stepKindSchema,
+  title: z.string(),
+  /** Why the step exists and how its timing was computed: shown in the review. */
+  why: z.string().optional(),
+  status: stepStatusSchema,
+  optional: z.boolean().optional(),
+  /** ISO time before which the step must not start; set by the runner once the wait rules can be computed. */
+  notBefore: z.string().optional(),
+  /** Estimate made at planning time if everything runs as soon as allowed (for the review only). */
+  estimatedStart: z.string().optional(),
+  waitFor: z.array(waitRuleSchema).optional(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  changes: z.array(rrsetChangeSchema).optional(),
+  /** For verify steps: the MX RRset expected everywhere. */
+  expectMx: z.array(mxDataSchema).optional(),
+  /** Observations recorded when the step ran (serials seen, resolver states, findings). */
+  evidence: z.unknown().optional(),
+  error: z.string().optional(),
+})
+
+export const observedSchema = z.strictObject({
+  mx: z.strictObject({ttl: z.number().int().min(0).nullable(), records: z.array(mxDataSchema)}),
+  soa: soaDataSchema.extend({ttl: z.number().int().min(0)}).nullable(),
+  nameservers: z.array(
+    z.strictObject({name: z.string(), address: z.string(), port: z.number().int(), serial: z.number().int().nullable()}),
+  ),
+  /** Every RRset the plan will touch, as the authoritative servers served it at planning time. */
+  rrsets: z.array(z.strictObject({name: z.string(), type: z.string(), rrset: rrsetSchema.nullable()})).default([]),
+  at: z.string(),
+})
+
+export const planStateSchema = z.strictObject({
+  version: z.literal(1),
+  id: z.string().min(1),
+  domain: z.string().min(1),
+  zone: z.string().min(1),
+  createdAt: z.string(),
+  strategy: z.enum(['replace', 'staged']),
+  /** Path of the config the plan was made from (for messages only). */
+  configPath: z.string().optional(),
+  observed: observedSchema,
+  /** The config as loaded, secrets left as their env:/file: references. */
+  config: z.record(z.string(), z.unknown()),
+  findings: z
+    .array(z.strictObject({code: z.string(), severity: z.enum(['error', 'warning', 'info']), message: z.string(), subject: z.string()}))
+    .default([]),
+  steps: z.array(stepSchema).min(1),
+  /** Set when a person paused the run; cleared by resume. */
+  pausedAt: z.string().optional(),
+  rollback: z
+    .strictObject({
+      status: z.enum(['running', 'done', 'failed']),
+      startedAt: z.string(),
+      finishedAt: z.string().optional(),
+      error: z.string().optional(),
+    })
+    .optional(),
+})
+
+export type MxRecord = z.infer<typeof mxDataSchema>
+export type RRsetJson = z.infer<typeof rrsetSchema>
+export type RRsetChange = z.infer<typeof rrsetChangeSchema>
+export type StepKind = z.infer<typeof stepKindSchema>
+export type StepStatus = z.infer<typeof stepStatusSchema>
+export type WaitRule = z.infer<typeof waitRuleSchema>
+export type Step = z.infer<typeof stepSchema>
+export type Observed = z.infer<typeof observedSchema>
+export type PlanState = z.infer<typeof planStateSchema>
