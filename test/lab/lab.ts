@@ -151,7 +151,7 @@ function spawnDaemon(cmd: string, args: string[], logFile: string): ChildProcess
   child.on('exit', () => {
     running.delete(child)
     try {
-      writeFileSync(logFile, Buffer.concat(log))
+      writeFileSync(logFile, Buffer.concat(log)); if (process.env.LABDBG) process.stderr.write(Buffer.concat(log))
     } catch {
       /* dir removed */
     }
@@ -360,8 +360,8 @@ ${options.zones.map((z) => `stub-zone:\n  name: "${z.name}"\n${stubAddrs(z)}`).j
       const msg = packet.encode({
         type: 'query',
         id: randomInt(0, 65536),
-        opcode: 'NOTIFY',
-        flags: packet.AUTHORITATIVE_ANSWER,
+        // dns-packet encodes the opcode only from the flags word: NOTIFY is opcode 4 (RFC 1996).
+        flags: (4 << 11) | packet.AUTHORITATIVE_ANSWER,
         questions: [{type: 'SOA', name: zone, class: 'IN'}],
       })
       await new Promise<void>((resolve, reject) => socket.send(msg, 53, secondaryAddr, (err) => (err ? reject(err) : resolve())))
