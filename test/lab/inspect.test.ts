@@ -43,7 +43,7 @@ describe('inspect against BIND', () => {
 
   test('a lagging secondary makes the view inconsistent, naming both serials', async () => {
     // NOTIFY is off in this lab: the secondary keeps serial 7 until told.
-    await lab.writeZone({...zone, serial: 8, records: [...zone.records.filter((l) => !l.includes('MX 20')), '@ 600 IN MX 20 mail2', 'mail2 IN A 127.0.0.27']})
+    await lab.writeZone({...zone, serial: 8, records: [...zone.records.filter((l) => !l.includes('MX 20')), '@ 3600 IN MX 20 mail2', 'mail2 IN A 127.0.0.27']})
     const r = await runCli(['inspect', 'contoso.test', '--nameserver', serverLabel(lab.primary), '--nameserver', serverLabel(lab.secondary), '--json'])
     const report = parseJson<InspectReport>(r)
     expect(report.consistent).toBe(false)
