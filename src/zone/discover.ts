@@ -48,6 +48,10 @@ function describeFailure(r: QueryResult): string {
   return `${serverLabel(r.server)} answered ${r.status}${r.error ? ` (${r.error})` : ''}`
 }
 
+function nxdomain(name: string, r: QueryResult, zone: string): UserError {
+  return new UserError(`${name} does not exist (NXDOMAIN from ${serverLabel(r.server)} in zone ${zone}); check the spelling`)
+}
+
 /** The SOA owner seen in an answer or in the authority section (RFC 2308 negative answers) is the zone apex. */
 function apexFrom(r: QueryResult): {zone: string; soa: SoaData} | null {
   const soa = [...r.answers, ...r.authorities].find((a) => a.type === 'SOA')
@@ -64,6 +68,7 @@ export async function discoverZone(domain: string, options: DiscoverOptions): Pr
       const r = await options.client.query(server, name, 'SOA', {recursion: false, timeoutMs})
       const apex = apexFrom(r)
       if (r.aa && apex && isInZone(name, apex.zone)) {
+        if (r.status === 'nxdomain') throw nxdomain(name, r, apex.zone)
         const ns = await options.client.query(server, apex.zone, 'NS', {recursion: false, timeoutMs})
         return {
           zone: apex.zone,
@@ -83,6 +88,7 @@ export async function discoverZone(domain: string, options: DiscoverOptions): Pr
     if (soa.status === 'nxdomain') throw new UserError(`${name} does not exist (NXDOMAIN from ${serverLabel(soa.server)}); check the spelling`)
     throw new UserError(`cannot find the zone of ${name}: ${describeFailure(soa)}; check --resolver or give --nameserver`)
   }
+  if (soa.status === 'nxdomain') throw nxdomain(name, soa, apex.zone)
   const nsAnswer = await askFirst(options.client, options.resolvers, apex.zone, 'NS', {timeoutMs})
   const nsNames = [...new Set(nsAnswer.answers.filter((a) => a.type === 'NS' && a.name === apex.zone).map((a) => a.data as string))].sort()
   if (nsNames.length === 0) throw new UserError(`${apex.zone} has no NS records according to ${serverLabel(nsAnswer.server)}`)

@@ -5,7 +5,7 @@ import type {InspectReport} from '../../src/zone/inspect.js'
 import {startLab, type Lab} from './lab.js'
 
 let lab: Lab
-const zone = {name: 'contoso.test', serial: 7, records: ['@ 3600 IN MX 10 mail', '@ 3600 IN MX 20 backup.mx.fabrikam.test.', 'mail 300 IN A 127.0.0.25', '@ IN TXT "v=spf1 mx -all"', '_dmarc IN TXT "v=DMARC1; p=none"']}
+const zone = {name: 'contoso.test', serial: 7, records: ['eu 600 IN MX 5 mail', '@ 3600 IN MX 10 mail', '@ 3600 IN MX 20 backup.mx.fabrikam.test.', 'mail 300 IN A 127.0.0.25', '@ IN TXT "v=spf1 mx -all"', '_dmarc IN TXT "v=DMARC1; p=none"']}
 const fabrikam = {name: 'fabrikam.test', records: ['backup.mx IN A 127.0.0.26']}
 
 beforeAll(async () => {
@@ -56,6 +56,19 @@ describe('inspect against BIND', () => {
     const after = parseJson<InspectReport>(await runCli(['inspect', 'contoso.test', '--nameserver', serverLabel(lab.primary), '--nameserver', serverLabel(lab.secondary), '--json']))
     expect(after.consistent).toBe(true)
     expect(after.mx.ttl).toBe(3600)
+  })
+
+  test('a domain below the apex reports its zone', async () => {
+    const r = await runCli(['inspect', 'EU.Contoso.Test.', '--resolver', serverLabel(lab.resolvers[0]), '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    const report = parseJson<InspectReport>(r)
+    expect(report).toMatchObject({domain: 'eu.contoso.test', zone: 'contoso.test', mx: {ttl: 600, records: [{priority: 5, exchange: 'mail.contoso.test'}]}})
+  })
+
+  test('a domain that does not exist is one clear line', async () => {
+    const r = await runCli(['inspect', 'nothere.contoso.test', '--resolver', serverLabel(lab.resolvers[0])])
+    expect(r.code).toBe(2)
+    expect(r.stderr.trim()).toMatch(/^mxcut: nothere\.contoso\.test does not exist \(NXDOMAIN/)
   })
 
   test('bad input: one line, exit 2, no stack', async () => {

@@ -1,0 +1,43 @@
+import {expect, test} from 'vitest'
+import {isNullMx, mxRecords, parseMx, rdataKeys, rrsetFrom, sameData, sameRRset, zoneLines, type RRset} from '../../src/zone/rrset.js'
+import type {Rr} from '../../src/dns/records.js'
+
+const mx = (ttl: number, ...records: Array<[number, string]>): RRset => ({
+  name: 'contoso.test',
+  type: 'MX',
+  ttl,
+  records: records.map(([preference, exchange]) => ({preference, exchange})),
+})
+
+test('RRsets compare by data regardless of order, and by TTL when asked', () => {
+  const a = mx(3600, [10, 'a.test'], [20, 'b.test'])
+  const b = mx(300, [20, 'b.test'], [10, 'a.test'])
+  expect(sameData(a, b)).toBe(true)
+  expect(sameRRset(a, b)).toBe(false)
+  expect(sameRRset(a, {...b, ttl: 3600})).toBe(true)
+  expect(sameData(a, mx(3600, [10, 'a.test']))).toBe(false)
+  expect(sameData(null, null)).toBe(true)
+  expect(sameData(a, null)).toBe(false)
+})
+
+test('rrsetFrom keeps the owner and type asked and the smallest TTL (RFC 2181 §5.2)', () => {
+  const answers: Rr[] = [
+    {name: 'contoso.test', type: 'MX', ttl: 300, data: {preference: 10, exchange: 'a.test'}},
+    {name: 'contoso.test', type: 'MX', ttl: 200, data: {preference: 20, exchange: 'b.test'}},
+    {name: 'other.test', type: 'MX', ttl: 100, data: {preference: 5, exchange: 'c.test'}},
+  ]
+  expect(rrsetFrom(answers, 'Contoso.Test.', 'MX')).toEqual(mx(200, [10, 'a.test'], [20, 'b.test']))
+  expect(rrsetFrom(answers, 'contoso.test', 'TXT')).toBeNull()
+})
+
+test('null MX, MX parsing and zone lines', () => {
+  expect(isNullMx(mx(300, [0, '.']))).toBe(true)
+  expect(isNullMx(mx(300, [0, '.'], [10, 'a.test']))).toBe(false)
+  expect(parseMx('10 MX1.Contoso.com.')).toEqual({preference: 10, exchange: 'mx1.contoso.com'})
+  expect(parseMx('0 .')).toEqual({preference: 0, exchange: '.'})
+  expect(parseMx('mx1.contoso.com')).toBeNull()
+  expect(parseMx('70000 a.test')).toBeNull()
+  expect(mxRecords(mx(1, [20, 'b.test'], [10, 'a.test'])).map((m) => m.exchange)).toEqual(['a.test', 'b.test'])
+  expect(zoneLines(mx(300, [0, '.']))).toEqual(['contoso.test. 300 IN MX 0 .'])
+  expect(rdataKeys({type: 'TXT', records: ['v=spf1 -all']})).toEqual(['"v=spf1 -all"'])
+})
