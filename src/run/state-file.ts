@@ -1,0 +1,90 @@
+import {open, readFile} from 'node:fs/promises'
+import {dirname} from 'node:path'
+import writeFileAtomic from 'write-file-atomic'
+import type {z} from 'zod'
+import {UserError} from '../lib/errors.js'
+import {planStateSchema, type PlanState} from '../plan/state.js'
+
+/** Where in the file a zod issue points, as a person would write it: steps[3].status */
+function issuePath(path: readonly PropertyKey[]): string {
+  let out = ''
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? String(p) : `.${String(p)}`
+  return out || '(top level)'
+}
+
+export function describeSchemaError(error: z.ZodError): string {
+  const first = error.issues[0]
+  if (!first) return 'does not match the plan schema'
+  const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more problem${error.issues.length > 2 ? 's' : ''})` : ''
+  return `${issuePath(first.path)}: ${first.message}${more}`
+}
+
+/**
+ * Reads and validates a plan state file. Every way it can be unusable (missing,
+ * not JSON, edited into the wrong shape) is a one-line UserError naming the
+ * problem, never a crash halfway through a cutover.
+ */
+export async function readPlanState(path: string): Promise<PlanState> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') throw new UserError(`plan ${path} does not exist; create it with: mxcut plan CONFIG`)
+    if (code === 'EACCES') throw new UserError(`plan ${path} cannot be read (permission denied)`)
+    if (code === 'EISDIR') throw new UserError(`plan ${path} is a directory; give the plan file (DOMAIN.plan.json)`)
+    throw new UserError(`plan ${path} cannot be read (${code ?? String(err)})`)
+  }
+  return parsePlanState(text, path)
+}
+
+export function parsePlanState(text: string, path: string): PlanState {
+  let data: unknown
+  try {
+    data = JSON.parse(text)
+  } catch (err) {
+    throw new UserError(`plan ${path} is not valid JSON (${(err as Error).message}); fix the edit or make the plan again with mxcut plan`)
+  }
+  const parsed = planStateSchema.safeParse(data)
+  if (!parsed.success) {
+    throw new UserError(`plan ${path} is not a valid mxcut plan: ${describeSchemaError(parsed.error)}; fix the edit or make the plan again with mxcut plan`)
+  }
+  const plan = parsed.data
+  const ids = new Set<string>()
+  for (const [i, step] of plan.steps.entries()) {
+    if (ids.has(step.id)) throw new UserError(`plan ${path} is not a valid mxcut plan: steps[${i}].id: '${step.id}' appears twice`)
+    ids.add(step.id)
+    for (const rule of step.waitFor ?? []) {
+      if (!plan.steps.slice(0, i).some((s) => s.id === rule.after)) {
+        throw new UserError(`plan ${path} is not a valid mxcut plan: steps[${i}].waitFor names '${rule.after}', which is not an earlier step`)
+      }
+    }
+    if (step.kind === 'dns-change' && (step.changes ?? []).length === 0) {
+      throw new UserError(`plan ${path} is not a valid mxcut plan: steps[${i}] (${step.id}) is a dns-change step without changes`)
+    }
+  }
+  return plan
+}
+
+/**
+ * Writes the whole state atomically: a temp file in the same directory,
+ * fsync, rename over the old one, then fsync of the directory so the rename
+ * itself survives a power cut. Readers see the old file or the new, never half.
+ */
+export async function writePlanState(path: string, plan: PlanState): Promise<void> {
+  const checked = planStateSchema.parse(plan)
+  await writeFileAtomic(path, JSON.stringify(checked, null, 2) + '\n', {mode: 0o600, fsync: true})
+  await fsyncDir(dirname(path))
+}
+
+export async function fsyncDir(dir: string): Promise<void> {
+  let handle
+  try {
+    handle = await open(dir, 'r')
+    await handle.sync()
+  } catch {
+    // Some file systems refuse fsync on directories; the rename is still atomic there.
+  } finally {
+    await handle?.close()
+  }
+}

@@ -1,0 +1,57 @@
+import type {PlanState} from '../../src/plan/state.js'
+
+/**
+ * A replace-strategy plan written by hand, shaped as the planner writes it,
+ * for unit tests that need no DNS. Lab tests make their plans with the
+ * real planner where it applies.
+ */
+export function handPlan(overrides: Partial<PlanState> = {}): PlanState {
+  const mxOld = [{preference: 10, exchange: 'mail.contoso.test'}]
+  const mxNew = [{preference: 0, exchange: 'contoso-test.mail.protection.outlook.test'}]
+  return {
+    version: 1,
+    id: 'contoso.test-1',
+    domain: 'contoso.test',
+    zone: 'contoso.test',
+    createdAt: '2025-01-01T00:00:00.000Z',
+    strategy: 'replace',
+    observed: {
+      mx: {ttl: 8, records: mxOld},
+      soa: null,
+      nameservers: [],
+      rrsets: [],
+      at: '2025-01-01T00:00:00.000Z',
+    },
+    config: {ttl: {lowered: 2, final: 8, margin: 1}},
+    findings: [],
+    steps: [
+      {id: 'preflight', kind: 'audit', title: 'Pre-flight audit', status: 'pending'},
+      {
+        id: 'lower-ttl',
+        kind: 'dns-change',
+        title: 'Lower the MX TTL',
+        status: 'pending',
+        changes: [{name: 'contoso.test', type: 'MX', before: {name: 'contoso.test', type: 'MX', ttl: 8, records: mxOld}, after: {name: 'contoso.test', type: 'MX', ttl: 2, records: mxOld}}],
+      },
+      {id: 'wait-old-ttl', kind: 'wait', title: 'Wait out the old TTL', status: 'pending', waitFor: [{after: 'lower-ttl', seconds: 9, reason: 'old TTL 8 s + margin 1 s'}]},
+      {id: 'confirm-swap', kind: 'checkpoint', title: 'Confirm the swap', status: 'pending'},
+      {
+        id: 'swap-mx',
+        kind: 'dns-change',
+        title: 'Swap the MX',
+        status: 'pending',
+        changes: [{name: 'contoso.test', type: 'MX', before: {name: 'contoso.test', type: 'MX', ttl: 2, records: mxOld}, after: {name: 'contoso.test', type: 'MX', ttl: 2, records: mxNew}}],
+      },
+      {id: 'verify-propagation', kind: 'verify', title: 'Verify propagation', status: 'pending', expectMx: mxNew},
+      {id: 'confirm-mail-flow', kind: 'checkpoint', title: 'Confirm mail flow', status: 'pending'},
+      {
+        id: 'restore-ttl',
+        kind: 'dns-change',
+        title: 'Restore the MX TTL',
+        status: 'pending',
+        changes: [{name: 'contoso.test', type: 'MX', before: {name: 'contoso.test', type: 'MX', ttl: 2, records: mxNew}, after: {name: 'contoso.test', type: 'MX', ttl: 8, records: mxNew}}],
+      },
+    ],
+    ...overrides,
+  }
+}

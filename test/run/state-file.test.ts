@@ -1,0 +1,77 @@
+import {mkdtempSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {describe, expect, test} from 'vitest'
+import {UserError} from '../../src/lib/errors.js'
+import {readPlanState, writePlanState} from '../../src/run/state-file.js'
+import {handPlan} from './fixtures.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'mxcut-state-'))
+
+async function rejection(p: Promise<unknown>): Promise<UserError> {
+  const err = await p.then(() => null, (e: unknown) => e)
+  expect(err).toBeInstanceOf(UserError)
+  return err as UserError
+}
+
+describe('plan state file', () => {
+  test('round-trips through an atomic write with mode 0600', async () => {
+    const path = join(dir, 'a.plan.json')
+    await writePlanState(path, handPlan())
+    expect(statSync(path).mode & 0o777).toBe(0o600)
+    expect(await readPlanState(path)).toEqual(handPlan())
+  })
+
+  test('a rewrite keeps 0600 even when the old file was wider', async () => {
+    const path = join(dir, 'b.plan.json')
+    writeFileSync(path, '{}', {mode: 0o644})
+    await writePlanState(path, handPlan())
+    expect(statSync(path).mode & 0o777).toBe(0o600)
+  })
+
+  test('a missing file names mxcut plan', async () => {
+    const err = await rejection(readPlanState(join(dir, 'nope.plan.json')))
+    expect(err.message).toMatch(/does not exist.*mxcut plan/)
+    expect(err.exitCode).toBe(2)
+  })
+
+  test('broken JSON is a one-line error', async () => {
+    const path = join(dir, 'c.plan.json')
+    writeFileSync(path, readFileSync(join(dir, 'a.plan.json'), 'utf8').slice(0, 200))
+    const err = await rejection(readPlanState(path))
+    expect(err.message).toMatch(/is not valid JSON/)
+    expect(err.message).not.toContain('\n')
+  })
+
+  test('a hand-edited status is named with its path', async () => {
+    const path = join(dir, 'd.plan.json')
+    const plan = JSON.parse(readFileSync(join(dir, 'a.plan.json'), 'utf8')) as {steps: Array<{status: string}>}
+    plan.steps[3].status = 'finished'
+    writeFileSync(path, JSON.stringify(plan))
+    const err = await rejection(readPlanState(path))
+    expect(err.message).toMatch(/steps\[3\]\.status/)
+  })
+
+  test('an unknown field, a duplicate id and a dangling waitFor are refused', async () => {
+    const path = join(dir, 'e.plan.json')
+    writeFileSync(path, JSON.stringify({...handPlan(), extra: 1}))
+    expect((await rejection(readPlanState(path))).message).toMatch(/extra/)
+    const dup = handPlan()
+    dup.steps[2] = {...dup.steps[2], id: 'lower-ttl'}
+    writeFileSync(path, JSON.stringify(dup))
+    expect((await rejection(readPlanState(path))).message).toMatch(/'lower-ttl' appears twice/)
+    const dangling = handPlan()
+    dangling.steps[2] = {...dangling.steps[2], waitFor: [{after: 'swap-mx', seconds: 1, reason: 'x'}]}
+    writeFileSync(path, JSON.stringify(dangling))
+    expect((await rejection(readPlanState(path))).message).toMatch(/not an earlier step/)
+  })
+
+  test('writing an invalid state throws before touching the file', async () => {
+    const path = join(dir, 'f.plan.json')
+    await writePlanState(path, handPlan())
+    const before = readFileSync(path, 'utf8')
+    const bad = {...handPlan(), version: 2} as unknown as ReturnType<typeof handPlan>
+    await expect(writePlanState(path, bad)).rejects.toThrow()
+    expect(readFileSync(path, 'utf8')).toBe(before)
+  })
+})
