@@ -1,5 +1,13 @@
 #!/usr/bin/env -S node --import tsx --no-warnings
-// Runs the TypeScript sources directly (no build), for development.
+// Runs the TypeScript sources directly, no build: tsx compiles them on the fly
+// and oclif is pointed at the source commands. The development mode of oclif
+// is not used: it registers tsx a second time, which fails with tsx 4.2x.
+import {readFileSync} from 'node:fs'
+import {fileURLToPath} from 'node:url'
 import {execute} from '@oclif/core'
 
-await execute({development: true, dir: import.meta.url})
+const root = fileURLToPath(new URL('..', import.meta.url))
+const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+pjson.oclif.commands = './src/commands'
+
+await execute({dir: import.meta.url, loadOptions: {root, pjson}})
