@@ -1,3 +1,4 @@
+import {UserError} from '../lib/errors.js'
 import type {RecordData} from '../zone/rrset.js'
 
 /**
@@ -15,10 +16,29 @@ export interface ExpectedRRset {
   records: RecordData[]
 }
 
-export type DnsHostErrorKind = 'auth' | 'zone-not-found' | 'rate-limited' | 'conflict' | 'unreachable' | 'rejected' | 'not-supported'
+/**
+ * auth: credentials refused; zone-not-found: the host does not serve the zone;
+ * rate-limited: try again later; conflict: live data is not what the plan
+ * read (someone else changed it); unreachable: no answer; rejected: the host
+ * refused the change itself; not-supported: cannot be done with this host;
+ * timeout: a manual change did not appear in time; cancelled: the admin said no.
+ */
+export type DnsHostErrorKind =
+  | 'auth'
+  | 'zone-not-found'
+  | 'rate-limited'
+  | 'conflict'
+  | 'unreachable'
+  | 'rejected'
+  | 'not-supported'
+  | 'timeout'
+  | 'cancelled'
 
-/** Typed failure of a DNS host; the message is one line a user can act on. */
-export class DnsHostError extends Error {
+/**
+ * Typed failure of a DNS host; the message is one line a user can act on and
+ * never holds a secret. A UserError, so commands print it as one line, exit 2.
+ */
+export class DnsHostError extends UserError {
   readonly kind: DnsHostErrorKind
   constructor(kind: DnsHostErrorKind, message: string, options: {cause?: unknown} = {}) {
     super(message, {cause: options.cause})

@@ -1,0 +1,155 @@
+import type {RecordType} from 'dns-packet'
+import type {DnsClient} from '../dns/client.js'
+import {canonicalName, relativeName} from '../dns/names.js'
+import type {MxData} from '../dns/records.js'
+import {serverLabel} from '../dns/server.js'
+import {formatDuration} from '../lib/time.js'
+import type {AuthServer} from '../zone/discover.js'
+import {rdataKeys, rrsetFrom, zoneLines, type RecordData, type RRset} from '../zone/rrset.js'
+import {matchesTarget, targetOf, toText} from './rdata.js'
+import {DnsHostError, type DnsHost, type RecordChange} from './types.js'
+
+export interface ManualDeps {
+  zone: string
+  client: DnsClient
+  authServers: AuthServer[]
+  print: (text: string) => void
+  /** Given when someone can answer (a TTY without --yes); otherwise the servers are polled. */
+  confirm?: (message: string) => Promise<boolean>
+  pollIntervalMs?: number
+  /** How long to wait for the change to appear on every server. Default 1 hour. */
+  timeoutMs?: number
+  /** Per query. Default 2000 ms. */
+  queryTimeoutMs?: number
+}
+
+interface ConsoleRow {
+  host: string
+  type: string
+  priority: string
+  value: string
+  ttl: string
+}
+
+/** What a DNS console asks for: MX priority in its own field, TXT unquoted, names as typed. */
+function consoleRow(name: string, zone: string, type: string, data: RecordData, ttl: number | null): ConsoleRow {
+  let priority = ''
+  let value: string
+  if (type === 'MX') {
+    const mx = data as MxData
+    priority = String(mx.preference)
+    value = mx.exchange === '.' ? '.' : mx.exchange
+  } else if (type === 'TXT') {
+    value = data as string
+  } else {
+    value = toText(type, data).replace(/\.$/, '')
+  }
+  return {host: relativeName(name, zone), type, priority, value, ttl: ttl === null ? '' : String(ttl)}
+}
+
+function table(rows: ConsoleRow[], indent: string): string[] {
+  const head: ConsoleRow = {host: 'Host/Name', type: 'Type', priority: 'Priority', value: 'Value', ttl: 'TTL'}
+  const all = [head, ...rows]
+  const keys = ['host', 'type', 'priority', 'value', 'ttl'] as const
+  const width = Object.fromEntries(keys.map((k) => [k, Math.max(...all.map((r) => r[k].length))])) as Record<(typeof keys)[number], number>
+  return all.map((r) => indent + keys.map((k) => r[k].padEnd(width[k])).join('  ').trimEnd())
+}
+
+/** The instructions for one change, as lines. */
+export function describeChange(change: RecordChange, zone: string): string[] {
+  const name = canonicalName(change.name)
+  const label = `${change.type} records of ${relativeName(name, zone)} (${name})`
+  const lines: string[] = []
+  const target = targetOf(change)
+  const before = change.expect ?? null
+  if (target === null) {
+    lines.push(`Delete all ${label}:`)
+  } else {
+    lines.push(`${before && before.records.length > 0 ? 'Replace' : 'Create'} ${label}, so exactly these exist:`)
+  }
+  if (before && before.records.length > 0) {
+    lines.push('  delete:')
+    lines.push(...table(before.records.map((d) => consoleRow(name, zone, change.type, d, before.ttl)), '    '))
+  } else if (target === null) {
+    lines.push('  delete: every record of this name and type')
+  }
+  if (target !== null) {
+    lines.push('  add (or keep):')
+    lines.push(...table(target.records.map((d) => consoleRow(name, zone, change.type, d, target.ttl)), '    '))
+    lines.push('  zone-file lines:')
+    lines.push(...zoneLines(target).map((l) => `    ${l}`))
+  }
+  return lines
+}
+
+export function createManualHost(deps: ManualDeps): DnsHost {
+  const zone = canonicalName(deps.zone)
+  const queryTimeoutMs = deps.queryTimeoutMs ?? 2000
+
+  async function read(name: string, type: string): Promise<RRset | null> {
+    const errors: string[] = []
+    for (const server of deps.authServers) {
+      const r = await deps.client.query(server, name, type as RecordType, {recursion: false, timeoutMs: queryTimeoutMs})
+      if ((r.status === 'ok' || r.status === 'nodata' || r.status === 'nxdomain') && r.aa) return rrsetFrom(r.answers, name, type)
+      errors.push(`${serverLabel(server)} ${r.status}`)
+    }
+    throw new DnsHostError('unreachable', `no authoritative server of ${zone} answered for ${canonicalName(name)} ${type} (${errors.join(', ') || 'none configured'})`)
+  }
+
+  /** Servers (and changes) that do not serve the wanted state yet; unreachable ones are marked. */
+  async function pending(changes: readonly RecordChange[]): Promise<Array<{server: AuthServer; change: RecordChange; live: RRset | null; status: string}>> {
+    const out: Array<{server: AuthServer; change: RecordChange; live: RRset | null; status: string}> = []
+    await Promise.all(
+      deps.authServers.flatMap((server) =>
+        changes.map(async (change) => {
+          const r = await deps.client.query(server, change.name, change.type as RecordType, {recursion: false, timeoutMs: queryTimeoutMs})
+          const usable = (r.status === 'ok' || r.status === 'nodata' || r.status === 'nxdomain') && r.aa
+          const live = usable ? rrsetFrom(r.answers, change.name, change.type) : null
+          if (!usable || !matchesTarget(live, change)) out.push({server, change, live, status: usable ? 'stale' : r.status})
+        }),
+      ),
+    )
+    return out
+  }
+
+  async function apply(changes: RecordChange[]): Promise<void> {
+    if (changes.length === 0) return
+    const lines = [`Make ${changes.length === 1 ? 'this change' : `these ${changes.length} changes`} at your DNS host, zone ${zone}:`, '']
+    for (const change of changes) lines.push(...describeChange(change, zone), '')
+    deps.print(lines.join('\n'))
+
+    if (deps.confirm) {
+      const yes = await deps.confirm('Have you made this change and saved it at your DNS host?')
+      if (!yes) throw new DnsHostError('cancelled', `the change to zone ${zone} was not confirmed; nothing was recorded as done`)
+      return
+    }
+
+    if (deps.authServers.length === 0) throw new DnsHostError('unreachable', `no authoritative servers of ${zone} to watch for the change`)
+    const timeoutMs = deps.timeoutMs ?? 3_600_000
+    const interval = deps.pollIntervalMs ?? 5000
+    deps.print(
+      `Waiting until all ${deps.authServers.length} authoritative servers (${deps.authServers.map((s) => s.host).join(', ')}) serve it; checking every ${formatDuration(Math.max(1, Math.round(interval / 1000)))}, for up to ${formatDuration(Math.max(1, Math.round(timeoutMs / 1000)))}.`,
+    )
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const left = await pending(changes)
+      if (left.length === 0) return
+      if (Date.now() + interval > deadline) {
+        const unreachable = left.filter((p) => p.status !== 'stale')
+        if (unreachable.length > 0 && unreachable.length === left.length) {
+          const names = [...new Set(unreachable.map((p) => `${p.server.host} (${serverLabel(p.server)}: ${p.status})`))]
+          throw new DnsHostError('unreachable', `the change could not be checked within ${formatDuration(Math.max(1, Math.round(timeoutMs / 1000)))}: ${names.join(', ')} did not answer`)
+        }
+        const first = left.find((p) => p.status === 'stale') ?? left[0]
+        const serves = first.live ? rdataKeys(first.live).join(', ') + ` (TTL ${first.live.ttl})` : first.status === 'stale' ? 'nothing' : first.status
+        throw new DnsHostError(
+          'timeout',
+          `the change did not appear within ${formatDuration(Math.max(1, Math.round(timeoutMs / 1000)))}: ${first.server.host} (${serverLabel(first.server)}) still serves ${serves} for ${canonicalName(first.change.name)} ${first.change.type}; check the change at your DNS host and resume`,
+        )
+      }
+      await new Promise((r) => setTimeout(r, interval))
+    }
+  }
+
+  return {name: 'manual', atomic: false, read, apply}
+}

@@ -1,0 +1,170 @@
+import {canonicalName} from '../dns/names.js'
+import type {MxData, SoaData, TlsaData} from '../dns/records.js'
+import type {RecordData, RRset} from '../zone/rrset.js'
+import {rdataKeys, sameData} from '../zone/rrset.js'
+import {DnsHostError, type DnsHost, type RecordChange} from './types.js'
+
+/**
+ * Record data in presentation form (zone-file text), the form PowerDNS and
+ * Route 53 exchange, and back.
+ */
+
+function quoteChunk(bytes: Buffer): string {
+  let out = '"'
+  for (const b of bytes) {
+    if (b === 0x22 || b === 0x5c) out += '\\' + String.fromCharCode(b)
+    else if (b < 0x20 || b > 0x7e) out += '\\' + String(b).padStart(3, '0')
+    else out += String.fromCharCode(b)
+  }
+  return out + '"'
+}
+
+/** TXT as quoted character-strings of at most 255 octets each (RFC 1035 §5.1 escapes). */
+export function txtText(value: string): string {
+  const bytes = Buffer.from(value, 'utf8')
+  if (bytes.length === 0) return '""'
+  const parts: string[] = []
+  for (let i = 0; i < bytes.length; i += 255) parts.push(quoteChunk(bytes.subarray(i, i + 255)))
+  return parts.join(' ')
+}
+
+/** Parses one or more quoted (or bare) character-strings and joins them (RFC 7208 §3.3). */
+export function parseTxt(text: string): string {
+  const bytes: number[] = []
+  let i = 0
+  const s = text.trim()
+  while (i < s.length) {
+    while (s[i] === ' ' || s[i] === '\t') i++
+    if (i >= s.length) break
+    const quoted = s[i] === '"'
+    if (quoted) i++
+    while (i < s.length && (quoted ? s[i] !== '"' : s[i] !== ' ' && s[i] !== '\t')) {
+      if (s[i] === '\\' && i + 1 < s.length) {
+        const digits = /^\d{3}/.exec(s.slice(i + 1))
+        if (digits) {
+          bytes.push(Number(digits[0]))
+          i += 4
+        } else {
+          bytes.push(s.charCodeAt(i + 1))
+          i += 2
+        }
+        continue
+      }
+      for (const b of Buffer.from(s[i], 'utf8')) bytes.push(b)
+      i++
+    }
+    if (quoted) i++
+  }
+  return Buffer.from(bytes).toString('utf8')
+}
+
+function fqdn(name: string): string {
+  return name === '.' ? '.' : canonicalName(name) + '.'
+}
+
+/** Presentation form of one record's data. */
+export function toText(type: string, data: RecordData): string {
+  switch (type) {
+    case 'MX': {
+      const mx = data as MxData
+      return `${mx.preference} ${fqdn(mx.exchange)}`
+    }
+    case 'TXT':
+      return txtText(data as string)
+    case 'CNAME':
+    case 'NS':
+    case 'PTR':
+    case 'DNAME':
+      return fqdn(data as string)
+    case 'A':
+    case 'AAAA':
+      return data as string
+    case 'SOA': {
+      const d = data as SoaData
+      return `${fqdn(d.mname)} ${fqdn(d.rname)} ${d.serial} ${d.refresh} ${d.retry} ${d.expire} ${d.minimum}`
+    }
+    case 'TLSA': {
+      const d = data as TlsaData
+      return `${d.usage} ${d.selector} ${d.matchingType} ${d.certificate}`
+    }
+    default:
+      if (typeof data === 'string') return data
+      throw new DnsHostError('not-supported', `record type ${type} is not supported by mxcut's DNS hosts yet`)
+  }
+}
+
+/** Parses presentation text back into the form mxcut compares (names canonical, TXT joined). */
+export function fromText(type: string, text: string): RecordData {
+  const t = text.trim()
+  switch (type) {
+    case 'MX': {
+      const m = /^(\d+)\s+(\S+)$/.exec(t)
+      if (!m) throw new DnsHostError('rejected', `cannot read MX record data '${t}'`)
+      return {preference: Number(m[1]), exchange: m[2] === '.' ? '.' : canonicalName(m[2])}
+    }
+    case 'TXT':
+      return parseTxt(t)
+    case 'CNAME':
+    case 'NS':
+    case 'PTR':
+    case 'DNAME':
+      return canonicalName(t)
+    case 'A':
+    case 'AAAA':
+      return t.toLowerCase()
+    case 'SOA': {
+      const f = t.split(/\s+/)
+      return {mname: canonicalName(f[0]), rname: canonicalName(f[1]), serial: Number(f[2]), refresh: Number(f[3]), retry: Number(f[4]), expire: Number(f[5]), minimum: Number(f[6])}
+    }
+    case 'TLSA': {
+      const f = t.split(/\s+/)
+      return {usage: Number(f[0]), selector: Number(f[1]), matchingType: Number(f[2]), certificate: f.slice(3).join('').toLowerCase()}
+    }
+    default:
+      return t
+  }
+}
+
+/** The RRset a change leaves behind (null after a delete). */
+export function targetOf(change: RecordChange): RRset | null {
+  if (change.action === 'delete' || change.records.length === 0) return null
+  return {name: canonicalName(change.name), type: change.type, ttl: change.ttl, records: change.records}
+}
+
+/** Same data, and the same TTL when both exist. */
+export function matchesTarget(live: RRset | null, change: RecordChange): boolean {
+  const target = targetOf(change)
+  const present = live !== null && live.records.length > 0 ? live : null
+  if (target === null || present === null) return target === null && present === null
+  return sameData(present, target) && present.ttl === target.ttl
+}
+
+function describeSet(set: Pick<RRset, 'type' | 'records'> | null): string {
+  if (set === null || set.records.length === 0) return 'nothing'
+  return rdataKeys(set).join(', ')
+}
+
+/**
+ * For hosts without server-side prerequisites: reads each RRset a change
+ * names and refuses when it no longer holds what the plan read. This narrows
+ * the race window to one round trip; it cannot close it.
+ */
+export async function checkExpectations(host: Pick<DnsHost, 'read'>, changes: readonly RecordChange[]): Promise<void> {
+  for (const change of changes) {
+    if (change.expect === undefined) continue
+    const live = await host.read(change.name, change.type)
+    const expected = change.expect === null ? null : {type: change.type, records: change.expect.records}
+    if (!sameData(live, expected)) {
+      // Already in the wanted state (a repeated or resumed apply) is not a conflict.
+      if (matchesTarget(live, change)) continue
+      throw conflictError(change, expected, live)
+    }
+  }
+}
+
+export function conflictError(change: RecordChange, expected: Pick<RRset, 'type' | 'records'> | null, live: RRset | null): DnsHostError {
+  return new DnsHostError(
+    'conflict',
+    `${canonicalName(change.name)} ${change.type} changed since it was read: expected ${describeSet(expected)}, found ${describeSet(live)}; re-run the plan against live DNS`,
+  )
+}

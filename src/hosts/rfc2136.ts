@@ -1,0 +1,161 @@
+import type {RecordType} from 'dns-packet'
+import type {DnsClient} from '../dns/client.js'
+import {canonicalName} from '../dns/names.js'
+import {parseServer, serverLabel, type DnsServer} from '../dns/server.js'
+import {DnsTimeout} from '../dns/timeout.js'
+import {decodeSecret, signMessage, TSIG_ERRORS, verifyMessage, type TsigKey} from '../dns/tsig.js'
+import {buildUpdateMessage, parseResponseHeader, sendUpdate, UnsupportedTypeError, type UpdateRecord} from '../dns/update.js'
+import {errorMessage, UserError} from '../lib/errors.js'
+import {resolveSecret} from '../lib/secrets.js'
+import {rrsetFrom, type RRset} from '../zone/rrset.js'
+import {conflictError, matchesTarget} from './rdata.js'
+import type {Rfc2136Settings} from './settings.js'
+import {DnsHostError, type DnsHost, type RecordChange} from './types.js'
+
+/**
+ * Prerequisites (RFC 2136 §2.4) from what the plan read: "RRset exists with
+ * exactly this data" (value-dependent, §2.4.2) or "RRset does not exist"
+ * (§2.4.3). TTLs cannot be a prerequisite; the protocol compares data only.
+ */
+export function prerequisitesFor(changes: readonly RecordChange[]): UpdateRecord[] {
+  const out: UpdateRecord[] = []
+  for (const c of changes) {
+    if (c.expect === undefined) continue
+    if (c.expect === null || c.expect.records.length === 0) {
+      out.push({name: c.name, type: c.type, class: 'NONE', ttl: 0})
+    } else {
+      for (const data of c.expect.records) out.push({name: c.name, type: c.type, class: 'IN', ttl: 0, data})
+    }
+  }
+  return out
+}
+
+/** Replacing an RRset is "delete RRset" (class ANY, §2.5.2) then the adds, in one message. */
+export function updatesFor(changes: readonly RecordChange[]): UpdateRecord[] {
+  const out: UpdateRecord[] = []
+  for (const c of changes) {
+    out.push({name: c.name, type: c.type, class: 'ANY', ttl: 0})
+    if (c.action === 'replace') for (const data of c.records) out.push({name: c.name, type: c.type, class: 'IN', ttl: c.ttl, data})
+  }
+  return out
+}
+
+export interface Rfc2136Deps {
+  zone: string
+  client: DnsClient
+  timeoutMs?: number
+}
+
+export function createRfc2136Host(settings: Rfc2136Settings, deps: Rfc2136Deps): DnsHost {
+  const spec = parseServer(settings.server, 'dns.rfc2136.server')
+  if (spec.kind !== 'dns') throw new UserError('dns.rfc2136.server must be IP[:PORT]: DNS UPDATE does not go over HTTPS')
+  const server: DnsServer = spec
+  const where = serverLabel(server)
+  const zone = canonicalName(settings.zone ?? deps.zone)
+  const keyName = settings.key.name
+  const keyLabel = `TSIG key '${keyName}' (${settings.key.algorithm})`
+  const timeoutMs = deps.timeoutMs ?? 5000
+
+  function loadKey(): TsigKey {
+    const text = resolveSecret(settings.key.secret, `secret of ${keyLabel}`)
+    try {
+      return {name: keyName, algorithm: settings.key.algorithm, secret: decodeSecret(text)}
+    } catch (err) {
+      // The reference is named, never the value.
+      throw new DnsHostError('auth', `${keyLabel}: the secret in ${settings.key.secret} is unusable (${errorMessage(err)}); give the base64 secret tsig-keygen printed`)
+    }
+  }
+
+  async function read(name: string, type: string): Promise<RRset | null> {
+    const r = await deps.client.query(server, name, type as RecordType, {recursion: false, timeoutMs})
+    if (r.status === 'timeout' || r.status === 'error') {
+      throw new DnsHostError('unreachable', `${where} did not answer for ${canonicalName(name)} ${type} (${r.error ?? r.status})`)
+    }
+    if (r.status === 'refused' || !r.aa) {
+      throw new DnsHostError('zone-not-found', `${where} is not authoritative for ${canonicalName(name)} (answered ${r.rcode ?? r.status}); check dns.rfc2136.server and zone`)
+    }
+    if (r.status === 'servfail') throw new DnsHostError('rejected', `${where} answered SERVFAIL for ${canonicalName(name)} ${type}`)
+    return rrsetFrom(r.answers, name, type)
+  }
+
+  /** After a failed prerequisite: a change that already landed (a retry, a resumed run) is success. */
+  async function explainConflict(changes: readonly RecordChange[], rcode: string): Promise<void> {
+    for (const c of changes) {
+      const live = await read(c.name, c.type)
+      if (matchesTarget(live, c)) continue
+      const expected = c.expect === undefined || c.expect === null ? null : {type: c.type, records: c.expect.records}
+      const err = conflictError(c, expected, live)
+      throw new DnsHostError('conflict', `${err.message} (${where} answered ${rcode})`)
+    }
+  }
+
+  async function apply(changes: RecordChange[]): Promise<void> {
+    if (changes.length === 0) return
+    const key = loadKey()
+    let unsigned: Buffer
+    try {
+      unsigned = buildUpdateMessage(zone, prerequisitesFor(changes), updatesFor(changes))
+    } catch (err) {
+      if (err instanceof UnsupportedTypeError) throw new DnsHostError('not-supported', err.message)
+      throw err
+    }
+    const {message, mac} = signMessage(unsigned, key)
+    let response: Buffer
+    try {
+      response = (await sendUpdate(server, message, {timeoutMs, tcp: settings.transport === 'tcp' ? 'only' : 'fallback'})).response
+    } catch (err) {
+      if (err instanceof UserError) throw err
+      const why = err instanceof DnsTimeout ? `no answer within ${timeoutMs} ms` : errorMessage(err)
+      throw new DnsHostError('unreachable', `DNS UPDATE to ${where} for zone ${zone} failed: ${why}`, {cause: err})
+    }
+    const header = parseResponseHeader(response)
+    const check = verifyMessage(response, key, {requestMac: mac})
+    const tsigError = check.record?.error ?? 0
+    if (tsigError !== 0) {
+      const code = TSIG_ERRORS[tsigError] ?? `TSIG error ${tsigError}`
+      const hint =
+        code === 'BADKEY'
+          ? `the server has no key of that name and algorithm allowed here`
+          : code === 'BADSIG'
+            ? `the secret in ${settings.key.secret} does not match the server's`
+            : code === 'BADTIME'
+              ? `this machine's clock differs from the server's by more than the fudge; fix the clock (NTP)`
+              : 'the server refused the signature'
+      throw new DnsHostError('auth', `${where} rejected ${keyLabel} for zone ${zone}: ${code} (${hint}); the zone was not changed`)
+    }
+    if (!check.ok) {
+      // An answer we cannot authenticate may be forged: report, never trust it.
+      throw new DnsHostError(
+        'auth',
+        `the answer from ${where} (${header.rcodeName}) is not signed with ${keyLabel}: ${check.detail}; verify the zone on the server before retrying`,
+      )
+    }
+    switch (header.rcodeName) {
+      case 'NOERROR':
+        return
+      case 'YXDOMAIN':
+      case 'YXRRSET':
+      case 'NXDOMAIN':
+      case 'NXRRSET':
+        await explainConflict(changes, header.rcodeName)
+        return
+      case 'NOTAUTH':
+        throw new DnsHostError('zone-not-found', `${where} is not authoritative for zone ${zone} (NOTAUTH); check dns.rfc2136.server and dns.rfc2136.zone`)
+      case 'NOTZONE':
+        throw new DnsHostError('zone-not-found', `a name in the change is outside zone ${zone} (${where} answered NOTZONE); check dns.rfc2136.zone`)
+      case 'REFUSED':
+        // BIND answers REFUSED both when the key is not granted and when new records fail its
+        // integrity checks (an in-zone MX target without an address): only its log tells which.
+        throw new DnsHostError(
+          'rejected',
+          `${where} refused the update to zone ${zone} signed with ${keyLabel}: either its allow-update/update-policy does not grant this key, or the new records failed its checks (e.g. an in-zone MX target without an address); see the server's log`,
+        )
+      case 'NOTIMP':
+        throw new DnsHostError('not-supported', `${where} does not implement DNS UPDATE (NOTIMP)`)
+      default:
+        throw new DnsHostError('rejected', `${where} rejected the update to zone ${zone}: ${header.rcodeName}`)
+    }
+  }
+
+  return {name: 'rfc2136', atomic: true, read, apply}
+}

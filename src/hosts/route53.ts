@@ -1,0 +1,180 @@
+import {
+  ChangeResourceRecordSetsCommand,
+  GetChangeCommand,
+  ListResourceRecordSetsCommand,
+  Route53Client,
+  type Change,
+  type ResourceRecordSet,
+  type RRType,
+} from '@aws-sdk/client-route-53'
+import {canonicalName} from '../dns/names.js'
+import {errorMessage, UserError} from '../lib/errors.js'
+import {assertConnectionAllowed, loopbackOnly} from '../lib/loopback-guard.js'
+import {resolveSecret} from '../lib/secrets.js'
+import {formatDuration} from '../lib/time.js'
+import type {RecordData, RRset} from '../zone/rrset.js'
+import {conflictError, fromText, matchesTarget, toText} from './rdata.js'
+import type {Route53Settings} from './settings.js'
+import {DnsHostError, type DnsHost, type RecordChange} from './types.js'
+
+export const ROUTE53_ENDPOINT = 'https://route53.amazonaws.com'
+
+export interface Route53Deps {
+  zone: string
+  /** GetChange polling until INSYNC. Defaults 2 s and 5 min. */
+  pollIntervalMs?: number
+  timeoutMs?: number
+}
+
+const AUTH_ERRORS = new Set([
+  'AccessDenied',
+  'AccessDeniedException',
+  'NotAuthorizedException',
+  'InvalidClientTokenId',
+  'SignatureDoesNotMatch',
+  'UnrecognizedClientException',
+  'ExpiredToken',
+  'IncompleteSignature',
+  'MissingAuthenticationToken',
+])
+const RATE_ERRORS = new Set(['Throttling', 'ThrottlingException', 'PriorRequestNotComplete', 'TooManyRequestsException'])
+
+/** Route 53 escapes some octets in names it returns (\052 for *); mxcut names are plain. */
+function unescapeName(name: string): string {
+  return canonicalName(name.replace(/\\(\d{3})/g, (_, d: string) => String.fromCharCode(Number(d))))
+}
+
+function recordSet(name: string, type: string, ttl: number, records: readonly RecordData[]): ResourceRecordSet {
+  return {Name: canonicalName(name) + '.', Type: type as RRType, TTL: ttl, ResourceRecords: records.map((d) => ({Value: toText(type, d)}))}
+}
+
+export function createRoute53Host(settings: Route53Settings, deps: Route53Deps): DnsHost {
+  const zone = canonicalName(deps.zone)
+  const endpoint = settings.endpoint?.replace(/\/+$/, '')
+  const where = `Route 53${endpoint ? ` at ${endpoint}` : ''} (hosted zone ${settings.hostedZoneId})`
+  let client: Route53Client | undefined
+
+  function connect(): Route53Client {
+    assertConnectionAllowed('HTTPS', new URL(endpoint ?? ROUTE53_ENDPOINT).hostname)
+    if (client) return client
+    const {accessKeyId, secretAccessKey} = settings
+    if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+      throw new UserError('dns.route53: give both accessKeyId and secretAccessKey references, or neither to use the AWS credential chain')
+    }
+    if (!accessKeyId && loopbackOnly()) {
+      // The default chain may ask the instance metadata service, which the loopback guard cannot see.
+      throw new UserError('dns.route53: with MXCUT_LOOPBACK_ONLY set, give accessKeyId and secretAccessKey references (the AWS credential chain may reach the network)')
+    }
+    client = new Route53Client({
+      region: settings.region ?? 'us-east-1',
+      ...(endpoint ? {endpoint} : {}),
+      ...(accessKeyId && secretAccessKey
+        ? {credentials: {accessKeyId: resolveSecret(accessKeyId, 'dns.route53.accessKeyId'), secretAccessKey: resolveSecret(secretAccessKey, 'dns.route53.secretAccessKey')}}
+        : {}),
+      maxAttempts: 3,
+    })
+    return client
+  }
+
+  function translate(err: unknown, doing: string): never {
+    if (err instanceof UserError) throw err
+    const e = err as {name?: string; message?: string; $metadata?: {httpStatusCode?: number}}
+    const name = e.name ?? 'Error'
+    const detail = `${name}: ${(e.message ?? '').replace(/\s+/g, ' ').slice(0, 300)}`
+    if (AUTH_ERRORS.has(name) || e.$metadata?.httpStatusCode === 403) {
+      throw new DnsHostError('auth', `${where} refused the credentials while ${doing} (${name}); check the access key and its route53:ChangeResourceRecordSets permission`)
+    }
+    if (name === 'NoSuchHostedZone') throw new DnsHostError('zone-not-found', `${where} does not exist (${detail}); check dns.route53.hostedZoneId`)
+    if (RATE_ERRORS.has(name)) throw new DnsHostError('rate-limited', `${where} is throttling requests (${name}); wait a minute and resume`)
+    if (e.$metadata?.httpStatusCode === undefined) throw new DnsHostError('unreachable', `${where} did not answer while ${doing} (${errorMessage(err)})`, {cause: err})
+    throw new DnsHostError('rejected', `${where} rejected ${doing}: ${detail}`, {cause: err})
+  }
+
+  async function read(name: string, type: string): Promise<RRset | null> {
+    const r53 = connect()
+    let sets: ResourceRecordSet[]
+    try {
+      const out = await r53.send(
+        new ListResourceRecordSetsCommand({HostedZoneId: settings.hostedZoneId, StartRecordName: canonicalName(name) + '.', StartRecordType: type as RRType, MaxItems: 1}),
+      )
+      sets = out.ResourceRecordSets ?? []
+    } catch (err) {
+      translate(err, `reading ${canonicalName(name)} ${type}`)
+    }
+    // The listing starts at the name and type asked; the first set may be the next one in order.
+    const set = sets.find((s) => s.Name !== undefined && unescapeName(s.Name) === canonicalName(name) && s.Type === type)
+    if (!set) return null
+    if (set.AliasTarget) throw new DnsHostError('not-supported', `${canonicalName(name)} ${type} is a Route 53 alias record; mxcut does not change alias records`)
+    if (set.SetIdentifier) throw new DnsHostError('not-supported', `${canonicalName(name)} ${type} uses a Route 53 routing policy (${set.SetIdentifier}); mxcut only changes simple records`)
+    return {name: canonicalName(name), type, ttl: set.TTL ?? 0, records: (set.ResourceRecords ?? []).map((r) => fromText(type, r.Value ?? ''))}
+  }
+
+  /**
+   * With `expect`, DELETE the expected RRset and CREATE the new one: Route 53
+   * refuses a DELETE whose values or TTL differ from what it holds, so the
+   * batch only lands on the RRset the plan read. Without, UPSERT.
+   */
+  async function changesFor(change: RecordChange): Promise<Change[]> {
+    const out: Change[] = []
+    const target = change.action === 'replace' && change.records.length > 0 ? recordSet(change.name, change.type, change.ttl, change.records) : null
+    if (change.expect !== undefined) {
+      if (change.expect !== null && change.expect.records.length > 0) {
+        out.push({Action: 'DELETE', ResourceRecordSet: recordSet(change.name, change.type, change.expect.ttl, change.expect.records)})
+      }
+      if (target) out.push({Action: 'CREATE', ResourceRecordSet: target})
+      return out
+    }
+    if (target) return [{Action: 'UPSERT', ResourceRecordSet: target}]
+    const live = await read(change.name, change.type)
+    return live ? [{Action: 'DELETE', ResourceRecordSet: recordSet(live.name, live.type, live.ttl, live.records)}] : []
+  }
+
+  async function waitInSync(r53: Route53Client, id: string): Promise<void> {
+    const interval = deps.pollIntervalMs ?? 2000
+    const timeoutMs = deps.timeoutMs ?? 300_000
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      let status: string | undefined
+      try {
+        status = (await r53.send(new GetChangeCommand({Id: id}))).ChangeInfo?.Status
+      } catch (err) {
+        translate(err, `checking change ${id}`)
+      }
+      if (status === 'INSYNC') return
+      if (Date.now() + interval > deadline) {
+        throw new DnsHostError('timeout', `${where}: change ${id} is still ${status ?? 'unknown'} after ${formatDuration(timeoutMs / 1000)}; it may still complete, resume later`)
+      }
+      await new Promise((r) => setTimeout(r, interval))
+    }
+  }
+
+  async function apply(changes: RecordChange[]): Promise<void> {
+    if (changes.length === 0) return
+    const batch = (await Promise.all(changes.map(changesFor))).flat()
+    if (batch.length === 0) return
+    const r53 = connect()
+    let changeId: string | undefined
+    try {
+      const out = await r53.send(
+        new ChangeResourceRecordSetsCommand({HostedZoneId: settings.hostedZoneId, ChangeBatch: {Comment: `mxcut ${zone}`, Changes: batch}}),
+      )
+      changeId = out.ChangeInfo?.Id
+    } catch (err) {
+      if ((err as {name?: string}).name === 'InvalidChangeBatch') {
+        // A DELETE that does not match or a CREATE that exists: someone changed the RRset, or this batch already landed.
+        for (const c of changes) {
+          const live = await read(c.name, c.type)
+          if (matchesTarget(live, c)) continue
+          const expected = c.expect ? {type: c.type, records: c.expect.records} : null
+          throw new DnsHostError('conflict', `${conflictError(c, expected, live).message} (${where}: ${(err as Error).message.replace(/\s+/g, ' ').slice(0, 200)})`)
+        }
+        return
+      }
+      translate(err, `the change to ${zone}`)
+    }
+    if (!changeId) throw new DnsHostError('rejected', `${where} accepted the change without a change id to follow`)
+    await waitInSync(r53, changeId)
+  }
+
+  return {name: 'route53', atomic: true, read, apply}
+}
