@@ -30,6 +30,9 @@ export type FindingCode =
   | 'MTA_STS_POLICY_MX_MISMATCH'
   | 'MTA_STS_POLICY_UNREACHABLE'
   | 'DANE_TLSA_SOURCE_ONLY'
+  // Beyond DESIGN.md's table (additive): an include that is permerror, and a check the audit could not finish.
+  | 'SPF_INCLUDE_BROKEN'
+  | 'CHECK_INCOMPLETE'
 
 export interface Finding {
   code: FindingCode
@@ -45,4 +48,9 @@ export interface AuditReport {
   target: string | null
   findings: Finding[]
   summary: {error: number; warning: number; info: number}
+  /** Additive fields: the zone read, the provider today's MX points at, the target MX checked, notes. */
+  zone?: string
+  source?: string | null
+  targetMx?: Array<{priority: number; exchange: string}>
+  notes?: string[]
 }

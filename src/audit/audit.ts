@@ -1,0 +1,133 @@
+import pLimit from 'p-limit'
+import type {DnsClient} from '../dns/client.js'
+import {canonicalName} from '../dns/names.js'
+import type {DnsServer, ServerSpec} from '../dns/server.js'
+import {errorMessage, UserError} from '../lib/errors.js'
+import {detectProfile, type Profile} from '../profiles/index.js'
+import {inspectDomain} from '../zone/inspect.js'
+import {finding, sortFindings, summarize} from './codes.js'
+import {auditDane} from './dane.js'
+import {auditDkim} from './dkim.js'
+import {auditDmarc} from './dmarc.js'
+import {createLookup, type LookupCache} from './lookup.js'
+import {auditMtaSts} from './mta-sts.js'
+import {auditMx} from './mx.js'
+import {auditNs} from './ns.js'
+import {auditSpf} from './spf.js'
+import {auditTargetMx, auditVerification, resolveTarget, type TargetOverrides, type TargetHostReport} from './target.js'
+import type {AuditReport, Finding} from './types.js'
+
+export interface AuditOptions {
+  client: DnsClient
+  resolvers: ServerSpec[]
+  nameservers: DnsServer[]
+  timeoutMs: number
+  /** The provider mail moves to; null audits the domain alone. */
+  target: {profile: Profile; overrides?: TargetOverrides} | null
+  /** The provider mail moves from: detected from today's MX unless named. */
+  source?: Profile | null
+  smtp: boolean
+  smtpPort: number
+  /** For each SMTP reply and for the MTA-STS policy fetch. */
+  probeTimeoutMs: number
+  /** MTA-STS policy port (443; tests use another). */
+  httpsPort?: number
+  /** Extra CA certificates (PEM) for the MTA-STS policy host. */
+  ca?: string
+  /** Shared between the domains of one run. */
+  cache?: LookupCache
+}
+
+export interface DomainAudit {
+  report: AuditReport
+  targetHosts: TargetHostReport[]
+}
+
+export async function auditDomain(rawDomain: string, options: AuditOptions): Promise<DomainAudit> {
+  const domain = canonicalName(rawDomain)
+  const target = options.target ? resolveTarget(options.target.profile, domain, options.target.overrides) : null
+  const {report, views} = await inspectDomain(domain, {client: options.client, resolvers: options.resolvers, nameservers: options.nameservers, timeoutMs: options.timeoutMs})
+  const live = views.filter((v) => v.reachable && v.authoritative)
+  const findings: Finding[] = []
+  const notes: string[] = []
+
+  let nsNames: string[] = []
+  if (live.length > 0) {
+    const ns = await options.client.query(live[0].server, report.zone, 'NS', {recursion: false, timeoutMs: options.timeoutMs})
+    nsNames = [...new Set(ns.answers.filter((a) => a.type === 'NS' && a.name === report.zone).map((a) => String(a.data)))].sort()
+  }
+  findings.push(...auditNs(report, views, nsNames))
+
+  const source = options.source === undefined ? detectProfile(report.mx.records.map((m) => m.exchange)) : options.source
+  const base = {
+    domain,
+    target: target?.profile.id ?? null,
+    zone: report.zone,
+    source: source?.id ?? null,
+    ...(target ? {targetMx: target.mx.map((m) => ({priority: m.preference, exchange: m.exchange}))} : {}),
+  }
+  if (live.length === 0) {
+    findings.push(finding('CHECK_INCOMPLETE', report.zone, `no authoritative server of ${report.zone} answered, so the mail records could not be read; fix the name servers (or --nameserver) and run the audit again.`))
+    const sorted = sortFindings(findings)
+    return {report: {...base, findings: sorted, summary: summarize(sorted), notes}, targetHosts: []}
+  }
+
+  const lookup = createLookup({
+    client: options.client,
+    zone: report.zone,
+    authoritative: live.map((v) => v.server),
+    resolvers: options.resolvers,
+    timeoutMs: options.timeoutMs,
+    cache: options.cache,
+  })
+
+  findings.push(...auditMx(report))
+  const dmarcName = `_dmarc.${domain}`
+  const targetHostNames = target ? target.mx.map((m) => m.exchange) : []
+  const sourceHosts = report.mx.records.map((m) => m.exchange).filter((x) => x !== '.')
+
+  const [spf, dmarc, dkim, targetMx, mtaSts, dane] = await Promise.all([
+    auditSpf({domain, txt: report.txt, targetInclude: target?.spfInclude ?? null, targetName: target?.profile.name, lookup}),
+    lookup(dmarcName, 'TXT').then((r) =>
+      auditDmarc(domain, r.answers.filter((a) => a.type === 'TXT' && a.name === dmarcName).map((a) => String(a.data)), r.status),
+    ),
+    target ? auditDkim(domain, target.profile, lookup) : Promise.resolve([]),
+    target
+      ? auditTargetMx(domain, target, lookup, {smtp: options.smtp, smtpPort: options.smtpPort, probeTimeoutMs: options.probeTimeoutMs})
+      : Promise.resolve({findings: [], hosts: []}),
+    auditMtaSts({domain, lookup, targetHosts: targetHostNames, fetch: {timeoutMs: options.probeTimeoutMs, port: options.httpsPort, ca: options.ca}}),
+    auditDane(sourceHosts, targetHostNames, lookup),
+  ])
+  findings.push(...spf, ...dmarc, ...dkim, ...targetMx.findings, ...mtaSts, ...dane)
+  if (target) {
+    findings.push(...auditVerification(domain, target, report.txt))
+    if (!target.mxFromConfig) notes.push(...target.profile.notes)
+    if (source?.id === target.profile.id) notes.push(`Today's MX already points at ${target.profile.name}: there may be nothing to cut over.`)
+    if (!options.smtp) notes.push('The SMTP probe of the target MX was skipped (--no-smtp).')
+  }
+  const sorted = sortFindings(findings)
+  return {report: {...base, findings: sorted, summary: summarize(sorted), notes}, targetHosts: targetMx.hosts}
+}
+
+export type BatchResult = {domain: string; ok: true; audit: DomainAudit} | {domain: string; ok: false; error: string}
+
+/** Several domains at once, at most `concurrency` in flight; one domain's failure does not stop the others. */
+export async function auditDomains(
+  domains: readonly string[],
+  options: Omit<AuditOptions, 'target'> & {concurrency: number; targetFor: (domain: string) => AuditOptions['target']},
+): Promise<BatchResult[]> {
+  const limit = pLimit(Math.max(1, options.concurrency))
+  const cache: LookupCache = options.cache ?? new Map()
+  return Promise.all(
+    domains.map((domain) =>
+      limit(async (): Promise<BatchResult> => {
+        try {
+          return {domain, ok: true, audit: await auditDomain(domain, {...options, target: options.targetFor(domain), cache})}
+        } catch (err) {
+          if (err instanceof UserError) return {domain, ok: false, error: errorMessage(err)}
+          throw err
+        }
+      }),
+    ),
+  )
+}

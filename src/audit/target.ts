@@ -1,0 +1,123 @@
+import {canonicalName} from '../dns/names.js'
+import {UserError} from '../lib/errors.js'
+import type {Profile, ProfileMx} from '../profiles/index.js'
+import {finding} from './codes.js'
+import {describeStatus, isDefinite, resolveHost, type HostAddresses, type LookupFn} from './lookup.js'
+import {describeProbe, probeSmtp, type SmtpProbeResult} from './smtp.js'
+import type {Finding} from './types.js'
+
+/** What the target provider needs for one domain, after the config's values are laid over the profile's. */
+export interface ResolvedTarget {
+  profile: Profile
+  mx: ProfileMx[]
+  /** True when the MX came from the config (the tenant's own value). */
+  mxFromConfig: boolean
+  spfInclude: string | null
+  /** The exact verification TXT expected, when the config gives it. */
+  verification: string | null
+}
+
+/** The config's values for one domain (src/plan/config.ts auditTarget()). */
+export interface TargetOverrides {
+  mx?: ProfileMx[]
+  spfInclude?: string
+  verification?: string
+}
+
+export function resolveTarget(profile: Profile, domain: string, overrides: TargetOverrides = {}): ResolvedTarget {
+  const mx = (overrides.mx ?? []).map((m) => ({preference: m.preference, exchange: canonicalName(m.exchange)}))
+  const fromProfile = profile.mx(domain)
+  if (mx.length === 0 && fromProfile.length === 0) {
+    throw new UserError(`the ${profile.id} profile has no MX of its own: give target.mx in the config (--config FILE)`)
+  }
+  return {
+    profile,
+    mx: mx.length > 0 ? mx : fromProfile,
+    mxFromConfig: mx.length > 0,
+    spfInclude: overrides.spfInclude ? canonicalName(overrides.spfInclude) : profile.spfInclude,
+    verification: overrides.verification?.trim() || null,
+  }
+}
+
+export function auditVerification(domain: string, target: ResolvedTarget, apexTxt: readonly string[]): Finding[] {
+  const subject = `${domain} TXT (${target.profile.id} verification)`
+  if (target.verification) {
+    if (apexTxt.includes(target.verification)) return []
+    return [finding('TARGET_VERIFICATION_MISSING', subject, `${domain} does not publish the verification TXT "${target.verification}" the config expects; publish it and complete domain verification in ${target.profile.name} before the swap.`)]
+  }
+  const prefix = target.profile.verificationPrefix
+  if (!prefix) return []
+  if (apexTxt.some((t) => t.startsWith(prefix) && t.length > prefix.length)) return []
+  return [finding('TARGET_VERIFICATION_MISSING', subject, `${domain} publishes no "${prefix}…" TXT, so ${target.profile.name} cannot have verified the domain and will not accept its mail; add the domain in the provider's admin center and publish the TXT it gives.`)]
+}
+
+export interface TargetProbeOptions {
+  smtp: boolean
+  smtpPort: number
+  probeTimeoutMs: number
+}
+
+export interface TargetHostReport {
+  exchange: string
+  priority: number
+  resolved: HostAddresses
+  probe?: SmtpProbeResult
+}
+
+/** Resolves every target MX host through our DNS path and, unless --no-smtp, asks each one to take postmaster@DOMAIN. */
+export async function auditTargetMx(
+  domain: string,
+  target: ResolvedTarget,
+  lookup: LookupFn,
+  options: TargetProbeOptions,
+): Promise<{findings: Finding[]; hosts: TargetHostReport[]}> {
+  const findings: Finding[] = []
+  const hosts = await Promise.all(
+    target.mx.map(async (m): Promise<TargetHostReport> => ({exchange: m.exchange, priority: m.preference, resolved: await resolveHost(lookup, m.exchange)})),
+  )
+  const where = target.mxFromConfig ? 'the config\'s target.mx' : `the ${target.profile.id} profile's default (the value in your tenant's admin center wins: give it as target.mx)`
+  for (const h of hosts) {
+    if (h.resolved.addresses.length > 0) continue
+    if (isDefinite(h.resolved.status)) {
+      findings.push(finding('TARGET_MX_UNRESOLVABLE', h.exchange, `the target MX ${h.exchange} (from ${where}) ${describeStatus(h.resolved)}; check the MX value in the provider's admin center before the swap.`))
+    } else {
+      findings.push(finding('CHECK_INCOMPLETE', h.exchange, `the target MX ${h.exchange} ${describeStatus(h.resolved)}; check it again before the swap.`))
+    }
+  }
+  if (!options.smtp) return {findings, hosts}
+  const recipient = `postmaster@${domain}`
+  await Promise.all(
+    hosts
+      .filter((h) => h.resolved.addresses.length > 0)
+      .map(async (h) => {
+        // Like a sending MTA: the host's addresses in turn (IPv4 first) until one holds a conversation.
+        const ordered = [...h.resolved.addresses].sort((a, b) => Number(a.includes(':')) - Number(b.includes(':')))
+        for (const address of ordered) {
+          h.probe = await probeSmtp({address, port: options.smtpPort, recipient, timeoutMs: options.probeTimeoutMs})
+          if (h.probe.outcome !== 'unreachable') break
+        }
+      }),
+  )
+  for (const h of hosts) {
+    const p = h.probe
+    if (!p) continue
+    const subject = `${h.exchange} port ${p.port}`
+    switch (p.outcome) {
+      case 'accepted':
+        break
+      case 'rejected':
+        findings.push(finding('TARGET_SMTP_REJECTS', subject, `${h.exchange} ${describeProbe(p)}, so mail for ${domain} would bounce after the swap; finish adding ${domain} as an accepted domain at ${target.profile.name} first.`))
+        break
+      case 'unreachable':
+        findings.push(finding('TARGET_SMTP_UNREACHABLE', subject, `${h.exchange} (${p.address}) ${describeProbe(p)}; port 25 is often blocked from admin networks, so run the probe from a server that may send mail, or confirm acceptance another way (--no-smtp skips it).`))
+        break
+      case 'refused-client':
+        findings.push(finding('TARGET_SMTP_UNREACHABLE', subject, `${h.exchange} ${describeProbe(p)}, before the recipient could be tried; run the probe from a mail server's network.`))
+        break
+      case 'tempfail':
+        findings.push(finding('CHECK_INCOMPLETE', subject, `${h.exchange} ${describeProbe(p)}; a domain just added at the provider can take a while, so probe again later.`))
+        break
+    }
+  }
+  return {findings, hosts}
+}
