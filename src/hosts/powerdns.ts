@@ -65,8 +65,8 @@ export function createPowerdnsHost(settings: PowerdnsSettings, deps: PowerdnsDep
       })
     } catch (err) {
       if (err instanceof UserError) throw err
-      const cause = (err as {cause?: {code?: string}}).cause?.code
-      throw new DnsHostError('unreachable', `${where} did not answer (${cause ?? errorMessage(err)})`, {cause: err})
+      const cause = (err as {cause?: {code?: string; message?: string}}).cause
+      throw new DnsHostError('unreachable', `${where} did not answer (${cause?.code ?? cause?.message ?? errorMessage(err)})`, {cause: err})
     }
     if (res.ok) return res
     const kind = kindForStatus(res.status)

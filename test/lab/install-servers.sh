@@ -10,6 +10,10 @@ command -v unbound >/dev/null 2>&1 || need+=(unbound)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# PowerDNS Authoritative with the sqlite3 backend for the powerdns host's lab tests.
+command -v pdns_server >/dev/null 2>&1 || need+=(pdns-server)
+[ -f /usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql ] || need+=(pdns-backend-sqlite3)
+command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
 
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
@@ -26,4 +30,12 @@ for svc in named bind9 unbound; do
     systemctl stop "$svc" || true
   fi
 done
+# The pdns package starts a system pdns on port 53 (all addresses), which would
+# take port 53 from the lab's BIND on 127.53.X.Y: stop it and keep it from starting again.
+if command -v systemctl >/dev/null 2>&1 && systemctl list-unit-files pdns.service >/dev/null 2>&1; then
+  systemctl disable --now pdns >/dev/null 2>&1 || true
+fi
+if command -v pdns_server >/dev/null 2>&1 && [ -f /run/pdns/pdns.pid ]; then
+  kill "$(cat /run/pdns/pdns.pid)" 2>/dev/null || true
+fi
 exit 0

@@ -1,0 +1,160 @@
+/**
+ * A real PowerDNS Authoritative server (pdns_server, gsqlite3 backend) started
+ * by the tests on 127.0.0.1 with its HTTP API on another loopback port and a
+ * per-run API key. Needs the Debian packages pdns-server, pdns-backend-sqlite3
+ * and sqlite3 (test/lab/install-servers.sh installs them).
+ */
+import {execFileSync, spawn, type ChildProcess} from 'node:child_process'
+import {randomBytes} from 'node:crypto'
+import {existsSync, mkdtempSync, rmSync} from 'node:fs'
+import net from 'node:net'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {query} from '../../src/dns/client.js'
+import type {DnsServer} from '../../src/dns/server.js'
+
+export interface PdnsRRset {
+  name: string
+  type: string
+  ttl: number
+  contents: string[]
+}
+
+export interface Pdns {
+  dns: DnsServer
+  /** Base URL of the webserver, e.g. http://127.0.0.1:38081 */
+  apiUrl: string
+  apiKey: string
+  /** Creates a Native zone through the API (ns1 + SOA generated, serial bumped by the API on every change). */
+  createZone(name: string, rrsets: PdnsRRset[]): Promise<void>
+  /** Raw API call, for tests that play "someone else". */
+  api(method: string, path: string, body?: unknown): Promise<Response>
+  stop(): Promise<void>
+}
+
+const SCHEMA_PATHS = ['/usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql', '/usr/share/doc/pdns-backend-sqlite3/schema.sqlite3.sql']
+
+export function pdnsAvailable(): boolean {
+  try {
+    execFileSync('pdns_server', ['--version'], {stdio: 'ignore'})
+  } catch (err) {
+    // pdns_server --version exits 99 after printing; only a missing binary matters here.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false
+  }
+  return SCHEMA_PATHS.some((p) => existsSync(p))
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const {port} = srv.address() as net.AddressInfo
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+export async function startPdns(): Promise<Pdns> {
+  const schema = SCHEMA_PATHS.find((p) => existsSync(p))
+  if (!schema) throw new Error('pdns lab: no sqlite3 schema found; run test/lab/install-servers.sh')
+  const dir = mkdtempSync(join(tmpdir(), 'mxcut-pdns-'))
+  const db = join(dir, 'pdns.sqlite3')
+  execFileSync('sh', ['-c', `sqlite3 "${db}" < "${schema}"`])
+  const dnsPort = await freePort()
+  const webPort = await freePort()
+  const apiKey = randomBytes(18).toString('base64url')
+  const apiUrl = `http://127.0.0.1:${webPort}`
+  const child: ChildProcess = spawn(
+    'pdns_server',
+    [
+      '--no-config',
+      '--daemon=no',
+      '--guardian=no',
+      '--disable-syslog',
+      '--write-pid=no',
+      `--socket-dir=${dir}`,
+      '--launch=gsqlite3',
+      `--gsqlite3-database=${db}`,
+      `--local-address=127.0.0.1:${dnsPort}`,
+      '--webserver=yes',
+      '--webserver-address=127.0.0.1',
+      `--webserver-port=${webPort}`,
+      '--webserver-allow-from=127.0.0.0/8',
+      '--api=yes',
+      `--api-key=${apiKey}`,
+      // Tests read right after writing: no caches between the API and DNS answers.
+      '--cache-ttl=0',
+      '--query-cache-ttl=0',
+      '--negquery-cache-ttl=0',
+      '--zone-cache-refresh-interval=0',
+      '--loglevel=4',
+    ],
+    {stdio: ['ignore', 'pipe', 'pipe']},
+  )
+  const log: Buffer[] = []
+  child.stdout?.on('data', (c: Buffer) => log.push(c))
+  child.stderr?.on('data', (c: Buffer) => log.push(c))
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  process.on('exit', () => child.kill('SIGKILL'))
+
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000)
+      child.kill('SIGTERM')
+      await exited
+      clearTimeout(timer)
+    }
+    rmSync(dir, {recursive: true, force: true})
+  }
+
+  const api = (method: string, path: string, body?: unknown) =>
+    fetch(`${apiUrl}/api/v1/servers/localhost${path}`, {
+      method,
+      headers: {'X-API-Key': apiKey, 'Content-Type': 'application/json'},
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+
+  const deadline = Date.now() + 15_000
+  for (;;) {
+    if (child.exitCode !== null) {
+      await stop()
+      throw new Error(`pdns lab: pdns_server exited early:\n${Buffer.concat(log).toString()}`)
+    }
+    const ok = await api('GET', '').then(
+      (r) => r.ok,
+      () => false,
+    )
+    if (ok) break
+    if (Date.now() > deadline) {
+      await stop()
+      throw new Error(`pdns lab: API not ready after 15 s:\n${Buffer.concat(log).toString()}`)
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+
+  const dns: DnsServer = {kind: 'dns', address: '127.0.0.1', port: dnsPort, name: 'lab-pdns'}
+  return {
+    dns,
+    apiUrl,
+    apiKey,
+    api,
+    async createZone(name, rrsets) {
+      const apex = name.replace(/\.$/, '') + '.'
+      const res = await api('POST', '/zones', {
+        name: apex,
+        kind: 'Native',
+        nameservers: [`ns1.${apex}`],
+        rrsets: [
+          {name: `ns1.${apex}`, type: 'A', ttl: 300, records: [{content: '127.0.0.1', disabled: false}]},
+          ...rrsets.map((r) => ({name: r.name.replace(/\.$/, '') + '.', type: r.type, ttl: r.ttl, records: r.contents.map((content) => ({content, disabled: false}))})),
+        ],
+      })
+      if (res.status !== 201) throw new Error(`pdns lab: creating ${apex} failed: HTTP ${res.status} ${await res.text()}`)
+      // Served at once by the DNS listener?
+      const r = await query(dns, apex, 'SOA', {recursion: false, timeoutMs: 1000})
+      if (!r.aa) throw new Error(`pdns lab: ${apex} not served after creation (${r.status})`)
+    },
+    stop,
+  }
+}
