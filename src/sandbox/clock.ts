@@ -14,7 +14,7 @@
 export interface Clock {
   /** Simulated epoch milliseconds. */
   now(): number
-  /** Resolves when simulated time reaches now + ms; rejects with the signal's reason when aborted. */
+  /** Resolves when simulated time reaches now + ms, or at once when the signal aborts (as the runner's clock does). */
   sleep(ms: number, signal?: AbortSignal): Promise<void>
 }
 
@@ -103,8 +103,8 @@ export function createSimClock(options: {start?: number} = {}): SimClock {
   const kick = () => void pump()
 
   const sleepFor = (actor: ActorState | undefined, ms: number, signal?: AbortSignal): Promise<void> => {
-    if (signal?.aborted) return Promise.reject(signal.reason)
-    return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return Promise.resolve()
+    return new Promise<void>((resolve) => {
       const wake = () => {
         signal?.removeEventListener('abort', onAbort)
         if (actor) actor.sleeping--
@@ -114,7 +114,7 @@ export function createSimClock(options: {start?: number} = {}): SimClock {
       const onAbort = () => {
         if (!unschedule(timer)) return
         if (actor) actor.sleeping--
-        reject(signal?.reason)
+        resolve()
       }
       signal?.addEventListener('abort', onAbort, {once: true})
       if (actor) actor.sleeping++

@@ -44,16 +44,26 @@ describe('simulated clock', () => {
     a.done()
   })
 
-  it('an aborted sleep rejects with the reason and no longer counts', async () => {
+  it('an aborted sleep ends at once without moving time, and no longer holds the actor asleep', async () => {
     const clock = createSimClock({start: 0})
     const a = clock.actor('a')
+    const b = clock.actor('b')
     const controller = new AbortController()
     const p = a.sleep(1000, controller.signal)
     controller.abort(new Error('paused'))
-    await expect(p).rejects.toThrow('paused')
-    await expect(a.sleep(10, AbortSignal.abort(new Error('already')))).rejects.toThrow('already')
+    await p
+    await a.sleep(10, AbortSignal.abort(new Error('already')))
     expect(clock.now()).toBe(0)
+    // b sleeps alone while a is awake: time stands still.
+    let woke = false
+    void b.sleep(500).then(() => (woke = true))
+    await new Promise((r) => setTimeout(r, 20))
+    expect(woke).toBe(false)
     a.done()
+    await new Promise((r) => setTimeout(r, 20))
+    expect(woke).toBe(true)
+    expect(clock.now()).toBe(500)
+    b.done()
   })
 
   it('advance() moves time by hand and wakes sleepers in order', async () => {
