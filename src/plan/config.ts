@@ -1,0 +1,409 @@
+import {readFile} from 'node:fs/promises'
+import {z} from 'zod'
+import {parseDocument} from 'yaml'
+import {parseDomain} from '../dns/names.js'
+import {parseResolvers, parseServer} from '../dns/server.js'
+import {
+  cloudflareSettingsSchema,
+  hostNames,
+  powerdnsSettingsSchema,
+  rfc2136SettingsSchema,
+  route53SettingsSchema,
+} from '../hosts/settings.js'
+import {errorMessage, UserError} from '../lib/errors.js'
+import {SECRET_REF} from '../lib/secrets.js'
+import {getProfile, profileIds} from '../profiles/index.js'
+import {parseMx} from '../zone/rrset.js'
+
+/**
+ * The cutover config (DESIGN.md "Config file", version 1). Everything a user
+ * can get wrong is caught here, before any DNS is read, and reported as one
+ * line naming the field and the fix.
+ */
+
+/** Seconds, written as 300 or "300", "90s", "5m", "1h", "7d". */
+const DURATION = /^(\d+)\s*(s|m|min|h|d|w)?$/i
+const UNIT: Record<string, number> = {s: 1, m: 60, min: 60, h: 3600, d: 86400, w: 604800}
+
+export function parseDurationText(text: string): number | null {
+  const m = DURATION.exec(text.trim())
+  if (!m) return null
+  return Number(m[1]) * UNIT[(m[2] ?? 's').toLowerCase()]
+}
+
+const duration = (what: string, min: number, max: number) =>
+  z
+    .union([z.number(), z.string()])
+    .describe(`${what}: seconds, or a number with a unit (90s, 5m, 1h, 7d)`)
+    .transform((value, ctx) => {
+      const seconds = typeof value === 'number' ? value : parseDurationText(value)
+      if (seconds === null || !Number.isInteger(seconds)) {
+        ctx.addIssue({code: 'custom', message: `must be a whole number of seconds or a duration such as 300, 5m, 1h, 7d (got ${JSON.stringify(value)})`})
+        return z.NEVER
+      }
+      if (seconds < min || seconds > max) {
+        ctx.addIssue({code: 'custom', message: `must be between ${min} and ${max} seconds (got ${seconds})`})
+        return z.NEVER
+      }
+      return seconds
+    })
+
+const domainName = z.string().transform((value, ctx) => {
+  try {
+    return parseDomain(value)
+  } catch (err) {
+    ctx.addIssue({code: 'custom', message: errorMessage(err).replace(/^domain /, 'is not a valid domain: ')})
+    return z.NEVER
+  }
+})
+
+const mxList = z
+  .array(z.string().describe('"PREFERENCE HOST", e.g. "0 contoso-com.mail.protection.outlook.com"'))
+  .min(1)
+  .transform((values, ctx) => {
+    const out = []
+    for (const [i, v] of values.entries()) {
+      const mx = parseMx(v)
+      if (!mx) {
+        ctx.addIssue({code: 'custom', path: [i], message: `'${v}' must be "PREFERENCE HOST", e.g. "0 contoso-com.mail.protection.outlook.com"`})
+        return z.NEVER
+      }
+      if (mx.exchange === '.') {
+        ctx.addIssue({code: 'custom', path: [i], message: `'${v}' is a null MX (refuses all mail); give the target's mail hosts`})
+        return z.NEVER
+      }
+      try {
+        parseDomain(mx.exchange, 'MX host')
+      } catch (err) {
+        ctx.addIssue({code: 'custom', path: [i], message: errorMessage(err)})
+        return z.NEVER
+      }
+      out.push(mx)
+    }
+    return out
+  })
+
+const profileId = z.string().superRefine((id, ctx) => {
+  try {
+    getProfile(id)
+  } catch {
+    ctx.addIssue({code: 'custom', message: `'${id}' is not a known profile: choose one of ${profileIds().join(', ')} (see: mxcut profiles)`})
+  }
+})
+
+const dkimEntry = z.strictObject({
+  selector: z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i, {message: 'must be a DNS label such as selector1'}),
+  type: z.enum(['CNAME', 'TXT']),
+  value: z.string().min(1),
+})
+
+const domainEntry = z.union([
+  domainName,
+  z.strictObject({
+    name: domainName,
+    mx: mxList.optional().describe("this domain's own MX value from the target's admin center"),
+    verification: z.string().min(1).optional(),
+  }),
+])
+
+const hostSettings = {
+  rfc2136: rfc2136SettingsSchema.optional(),
+  powerdns: powerdnsSettingsSchema.optional(),
+  cloudflare: cloudflareSettingsSchema.optional(),
+  route53: route53SettingsSchema.optional(),
+}
+
+const serverList = (what: string) =>
+  z.array(z.string()).superRefine((values, ctx) => {
+    for (const [i, v] of values.entries()) {
+      try {
+        if (what === 'resolver') parseResolvers([v])
+        else if (parseServer(v, what).kind !== 'dns') throw new UserError(`'${v}' must be IP[:PORT]; DoH is for resolvers`)
+      } catch (err) {
+        ctx.addIssue({code: 'custom', path: [i], message: errorMessage(err).replace(new RegExp(`^${what} `), '')})
+      }
+    }
+  })
+
+export const configSchema = z
+  .strictObject({
+    $schema: z.string().optional().describe('path or URL of mxcut-config.schema.json, for editors'),
+    version: z.literal(1, {message: 'must be 1 (the only config version)'}),
+    domain: domainName.optional().describe('the domain whose mail moves'),
+    domains: z.array(domainEntry).min(1).optional().describe('several domains, each planned on its own timeline'),
+    target: z.strictObject({
+      profile: profileId.meta({description: 'the provider mail moves to', examples: profileIds()}),
+      mx: mxList.optional().describe("the tenant's MX value; wins over the profile's default"),
+      verification: z.string().min(1).optional().describe('domain-verification TXT the target asks for, e.g. MS=ms12345678'),
+      spfInclude: domainName.optional().describe("SPF include of the target; default: the profile's"),
+      tenant: z
+        .string()
+        .regex(/^[a-z0-9-]+(\.[a-z0-9.-]+)?$/i, {message: 'must be the tenant name, e.g. contoso (of contoso.onmicrosoft.com)'})
+        .optional()
+        .describe('Microsoft 365 tenant name (contoso of contoso.onmicrosoft.com), to publish the DKIM CNAMEs'),
+      dkim: z.union([z.literal(false), z.array(dkimEntry)]).optional().describe("false: leave DKIM alone; a list: publish these; default: the profile's when complete"),
+      autodiscover: z.boolean().default(true).describe('publish the provider autodiscover CNAME (Microsoft 365)'),
+    }),
+    source: z
+      .strictObject({
+        profile: z
+          .string()
+          .default('auto')
+          .superRefine((id, ctx) => {
+            if (id === 'auto') return
+            try {
+              getProfile(id)
+            } catch {
+              ctx.addIssue({code: 'custom', message: `'${id}' is not a known profile: use auto or one of ${profileIds().join(', ')}`})
+            }
+          })
+          .describe("auto: detected from today's MX"),
+        spfInclude: domainName.optional().describe('SPF include of the source, dropped by the cleanup step'),
+      })
+      .default({profile: 'auto'}),
+    strategy: z.enum(['replace', 'staged'], {message: 'must be replace or staged'}).default('replace'),
+    ttl: z
+      .strictObject({
+        lowered: duration('MX TTL during the cutover', 1, 86400).default(300),
+        final: duration('MX TTL after the cutover; default: the TTL observed today', 1, 604800).optional(),
+        margin: duration('safety margin added to every cache wait', 0, 86400).default(60),
+      })
+      .default({lowered: 300, margin: 60}),
+    cleanup: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        soak: duration('time between the confirmed mail flow and the cleanup', 0, 31536000).default(604800),
+      })
+      .default({enabled: true, soak: 604800}),
+    dns: z
+      .strictObject({
+        host: z.enum(hostNames, {message: `must be one of ${hostNames.join(', ')}`}).default('manual'),
+        ...hostSettings,
+        nameservers: serverList('name server').default([]).describe('authoritative servers to read instead of discovering them: IP[:PORT]'),
+      })
+      .default({host: 'manual', nameservers: []}),
+    resolvers: serverList('resolver').optional().describe('resolvers to watch: IP[:PORT], https://… or google|cloudflare|quad9|opendns'),
+  })
+  .superRefine((c, ctx) => {
+    if (c.domain === undefined && c.domains === undefined) ctx.addIssue({code: 'custom', path: ['domain'], message: 'is missing: give domain: contoso.com (or domains: [...])'})
+    if (c.domain !== undefined && c.domains !== undefined) ctx.addIssue({code: 'custom', path: ['domains'], message: 'cannot be given together with domain: keep one of them'})
+    if (c.domains) {
+      const seen = new Set<string>()
+      for (const [i, d] of c.domains.entries()) {
+        const name = typeof d === 'string' ? d : d.name
+        if (seen.has(name)) ctx.addIssue({code: 'custom', path: ['domains', i], message: `lists ${name} twice`})
+        seen.add(name)
+      }
+      if (c.domains.length > 1 && c.target.mx) {
+        ctx.addIssue({code: 'custom', path: ['target', 'mx'], message: "is one domain's MX; with several domains give each its own: domains: [{name: …, mx: [...]}]"})
+      }
+    }
+    if (c.target.profile === 'custom' && !c.target.mx && !(c.domains ?? []).every((d) => typeof d !== 'string' && d.mx)) {
+      ctx.addIssue({code: 'custom', path: ['target', 'mx'], message: 'is required with target.profile custom: give the new provider\'s MX, e.g. ["10 mx1.provider.example"]'})
+    }
+    const prefix = safeProfile(c.target.profile)?.verificationPrefix
+    const verifications = [c.target.verification, ...(c.domains ?? []).map((d) => (typeof d === 'string' ? undefined : d.verification))]
+    for (const v of verifications) {
+      if (v && prefix && !v.startsWith(prefix)) {
+        ctx.addIssue({code: 'custom', path: ['target', 'verification'], message: `'${v}' must start with ${prefix} for ${c.target.profile} (copy the TXT value from the admin center)`})
+      }
+    }
+    if (c.ttl.final !== undefined && c.ttl.lowered > c.ttl.final) {
+      ctx.addIssue({code: 'custom', path: ['ttl', 'lowered'], message: `(${c.ttl.lowered}) must not exceed ttl.final (${c.ttl.final})`})
+    }
+    const host = c.dns.host
+    if (host !== 'manual' && c.dns[host] === undefined) {
+      ctx.addIssue({code: 'custom', path: ['dns', host], message: `is required when dns.host is ${host} (see: mxcut schema)`})
+    }
+    for (const other of ['rfc2136', 'powerdns', 'cloudflare', 'route53'] as const) {
+      if (other !== host && c.dns[other] !== undefined) {
+        ctx.addIssue({code: 'custom', path: ['dns', other], message: `is given but dns.host is ${host}: set dns.host: ${other} or remove dns.${other}`})
+      }
+    }
+  })
+
+function safeProfile(id: string) {
+  try {
+    return getProfile(id)
+  } catch {
+    return null
+  }
+}
+
+export type Config = z.output<typeof configSchema>
+export type ConfigInput = z.input<typeof configSchema>
+
+/** One domain of the config with what is specific to it. */
+export interface DomainEntry {
+  name: string
+  mx?: Array<{preference: number; exchange: string}>
+  verification?: string
+}
+
+export function configDomains(config: Config): DomainEntry[] {
+  if (config.domains) return config.domains.map((d) => (typeof d === 'string' ? {name: d} : d))
+  return config.domain ? [{name: config.domain, ...(config.target.mx ? {mx: config.target.mx} : {}), ...(config.target.verification ? {verification: config.target.verification} : {})}] : []
+}
+
+/** The target as the audit takes it (auditDomain's `target` option), for one domain of the config. */
+export function auditTarget(config: Config, domain: string): {profile: string; mx?: Array<{preference: number; exchange: string}>; verification?: string; spfInclude?: string} {
+  const entry = configDomains(config).find((d) => d.name === domain)
+  const mx = entry?.mx ?? config.target.mx
+  const verification = entry?.verification ?? config.target.verification
+  return {
+    profile: getProfile(config.target.profile).id,
+    ...(mx ? {mx} : {}),
+    ...(verification ? {verification} : {}),
+    ...(config.target.spfInclude ? {spfInclude: config.target.spfInclude} : {}),
+  }
+}
+
+/** Where a zod issue points, as a person writes it: dns.rfc2136.key.secret, target.mx[0]. */
+export function fieldPath(path: readonly PropertyKey[]): string {
+  let out = ''
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? String(p) : `.${String(p)}`
+  return out
+}
+
+/** Field names known at a path of the schema, to suggest the right one for a typo. */
+function knownFields(path: readonly PropertyKey[]): string[] {
+  let node: z.ZodType | undefined = configSchema
+  for (const p of path) {
+    node = unwrap(node)
+    if (typeof p === 'number') node = node instanceof z.ZodArray ? (node.element as z.ZodType) : undefined
+    else node = node instanceof z.ZodObject ? (node.shape as Record<string, z.ZodType>)[String(p)] : undefined
+    if (!node) return []
+  }
+  node = unwrap(node)
+  return node instanceof z.ZodObject ? Object.keys(node.shape as object) : []
+}
+
+function unwrap(node: z.ZodType | undefined): z.ZodType | undefined {
+  let n = node
+  for (let i = 0; i < 10 && n; i++) {
+    if (n instanceof z.ZodOptional || n instanceof z.ZodDefault || n instanceof z.ZodNullable) n = n.unwrap() as z.ZodType
+    else if (n instanceof z.ZodPipe) n = n.in as z.ZodType
+    else if (n instanceof z.ZodUnion) {
+      const obj = (n.options as z.ZodType[]).find((o) => o instanceof z.ZodObject)
+      return obj ?? n
+    } else return n
+  }
+  return n
+}
+
+function closest(word: string, candidates: string[]): string | null {
+  const dist = (a: string, b: string) => {
+    const d = Array.from({length: a.length + 1}, (_, i) => [i, ...Array<number>(b.length).fill(0)])
+    for (let j = 1; j <= b.length; j++) d[0][j] = j
+    for (let i = 1; i <= a.length; i++)
+      for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1))
+    return d[a.length][b.length]
+  }
+  const best = candidates.map((c) => ({c, d: dist(word, c)})).sort((x, y) => x.d - y.d)[0]
+  return best && best.d <= Math.max(2, Math.floor(word.length / 3)) ? best.c : null
+}
+
+/** One zod issue as the rest of a line "FILE: …": the field, what is wrong, what to do. */
+export function describeIssue(issue: z.core.$ZodIssue): string {
+  const path = fieldPath(issue.path)
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const key = issue.keys[0]
+      const field = path ? `${path}.${key}` : key
+      const known = knownFields(issue.path)
+      const guess = closest(key, known)
+      return `${field} is not a known field${guess ? `: did you mean ${path ? `${path}.` : ''}${guess}?` : known.length ? ` (known here: ${known.filter((k) => k !== '$schema').join(', ')})` : ''}`
+    }
+    case 'invalid_type': {
+      if (/received undefined/.test(issue.message)) return `${path} is missing (see: mxcut schema)`
+      if (issue.expected === 'object') return `${path} must be a mapping of fields (key: value)`
+      if (issue.expected === 'array') return `${path} must be a list ([a, b] or "- a" lines)`
+      return `${path} must be a ${issue.expected}`
+    }
+    case 'invalid_value':
+      return `${path} ${issue.message.startsWith('must') ? issue.message : `must be one of ${issue.values.map((v) => String(v)).join(', ')}`}`
+    case 'invalid_union': {
+      // A union's branches each failed: show the failure of the branch that got furthest.
+      const inner = issue.errors.flat().sort((a, b) => b.path.length - a.path.length)[0]
+      if (inner) return describeIssue({...inner, path: [...issue.path, ...inner.path]} as z.core.$ZodIssue)
+      return `${path} has an unexpected form (see: mxcut schema)`
+    }
+    case 'invalid_format':
+    case 'custom':
+      return `${path} ${issue.message}`
+    case 'too_small':
+      if (issue.origin === 'array') return `${path} must list at least ${String(issue.minimum)} item${issue.minimum === 1 ? '' : 's'}`
+      if (issue.origin === 'string') return `${path} must not be empty`
+      return `${path} must be at least ${String(issue.minimum)}`
+    case 'too_big':
+      return `${path} must be at most ${String(issue.maximum)}`
+    default:
+      return `${path} ${issue.message}`
+  }
+}
+
+/** The first issue of a failed parse, with a hint when a secret was written in clear. */
+function firstProblem(error: z.ZodError): string {
+  const issues = [...error.issues]
+  const first = issues[0]
+  let line = describeIssue(first)
+  if (issues.length > 1) line += ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})`
+  return line
+}
+
+/** Validates parsed YAML/JSON. `where` prefixes messages (the file name). */
+export function parseConfig(data: unknown, where: string): Config {
+  const result = configSchema.safeParse(data)
+  if (!result.success) throw new UserError(`${where}: ${firstProblem(result.error)}`)
+  return result.data
+}
+
+export async function loadConfig(path: string): Promise<Config> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') throw new UserError(`config ${path} does not exist; write one with: mxcut init`)
+    if (code === 'EISDIR') throw new UserError(`config ${path} is a directory; give the YAML file (plans/DOMAIN.yaml)`)
+    throw new UserError(`config ${path} cannot be read (${code ?? errorMessage(err)})`)
+  }
+  return parseConfigText(text, path)
+}
+
+export function parseConfigText(text: string, where: string): Config {
+  const doc = parseDocument(text, {prettyErrors: false, uniqueKeys: true})
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]
+    const line = e.linePos?.[0]
+    throw new UserError(`${where}: not valid YAML${line ? ` at line ${line.line}, column ${line.col}` : ''}: ${e.message.split('\n')[0]}`)
+  }
+  const data: unknown = doc.toJS()
+  if (data === null || data === undefined) throw new UserError(`${where}: the file is empty; start from plans/examples/ or run mxcut init`)
+  if (typeof data !== 'object' || Array.isArray(data)) throw new UserError(`${where}: must be a mapping of fields (version: 1, domain: …)`)
+  return parseConfig(data, where)
+}
+
+/** The config with every secret reference kept as the reference and anything else secret-looking dropped: what a plan file may hold. */
+export function redactedConfig(config: Config): Record<string, unknown> {
+  const walk = (value: unknown, key: string): unknown => {
+    if (Array.isArray(value)) return value.map((v) => walk(v, key))
+    if (value && typeof value === 'object') {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, k)]))
+    }
+    if (typeof value === 'string' && /secret|token|key|password/i.test(key) && !SECRET_REF.test(value) && key !== 'name') return '(redacted)'
+    return value
+  }
+  return walk(config, '') as Record<string, unknown>
+}
+
+/** JSON Schema of the config file (what users write: durations as text or seconds, defaults shown). */
+export function configJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(configSchema, {io: 'input', unrepresentable: 'any', target: 'draft-2020-12'}) as Record<string, unknown>
+  return {
+    $schema: schema.$schema,
+    title: 'mxcut cutover config (version 1)',
+    description: 'Plans an email MX cutover; see DESIGN.md "Config file". Secrets are references: env:NAME or file:PATH.',
+    ...Object.fromEntries(Object.entries(schema).filter(([k]) => k !== '$schema')),
+  }
+}

@@ -1,0 +1,300 @@
+import {getProfile} from '../profiles/index.js'
+import {bold, dim, red, table, yellow} from '../lib/style.js'
+import {formatClock, formatDuration, formatWhen} from '../lib/time.js'
+import {rdataKeys} from '../zone/rrset.js'
+import {estimateSchedule, type CutoverPlan} from './planner.js'
+import type {RRsetChange, RRsetJson, Step} from './state.js'
+
+/**
+ * The review of a plan, generated from the same step objects the runner
+ * executes: what a reviewer approves is what runs.
+ */
+
+export interface RenderOptions {
+  /** The plan file written (null when the plan was refused). */
+  planFile: string | null
+  now: Date
+}
+
+function lines(set: RRsetJson | null): string[] {
+  if (!set) return []
+  return rdataKeys({type: set.type, records: set.records}).map((rdata) => `${set.name}. ${set.ttl} IN ${set.type} ${rdata}`)
+}
+
+/** A unified diff of one RRset change: unchanged records as context, the rest as -/+. */
+export function changeDiff(change: RRsetChange): string[] {
+  const before = lines(change.before)
+  const after = lines(change.after)
+  const out: string[] = []
+  for (const l of before) out.push(after.includes(l) ? `  ${l}` : `- ${l}`)
+  for (const l of after) if (!before.includes(l)) out.push(`+ ${l}`)
+  if (change.before === null) out.unshift(`  ; ${change.name} ${change.type} does not exist yet`)
+  if (change.after === null) out.push(`  ; ${change.name} ${change.type} is deleted`)
+  return out
+}
+
+function mxText(records: Array<{preference: number; exchange: string}>): string {
+  return records.length === 0 ? 'none' : records.map((m) => `${m.preference} ${m.exchange}`).join(', ')
+}
+
+function ttlText(seconds: number | null): string {
+  return seconds === null ? '-' : `${seconds} s (${formatDuration(seconds)})`
+}
+
+function profileName(id: string | null): string {
+  if (!id) return 'unrecognised provider'
+  try {
+    return getProfile(id).name
+  } catch {
+    return id
+  }
+}
+
+interface Timed {
+  step: Step
+  start: Date
+  end: Date
+}
+
+function timeline(plan: CutoverPlan): Timed[] {
+  const schedule = estimateSchedule(plan.steps, new Date(plan.createdAt))
+  return plan.steps.map((step, i) => ({step, start: schedule[i].start, end: schedule[i].end}))
+}
+
+const SWAP_IDS = new Set(['swap-mx', 'promote-target'])
+
+function keyTimes(plan: CutoverPlan): {swap: Timed | undefined; flowing: Timed | undefined; last: Timed | undefined} {
+  const t = timeline(plan)
+  return {
+    swap: t.find((x) => SWAP_IDS.has(x.step.id)),
+    flowing: t.find((x) => x.step.id === 'confirm-mail-flow'),
+    last: t.filter((x) => !x.step.optional).at(-1),
+  }
+}
+
+function waitText(step: Step): string {
+  return (step.waitFor ?? []).map((r) => `${formatDuration(r.seconds)} after ${r.after}`).join(', ')
+}
+
+export function renderText(plan: CutoverPlan, options: RenderOptions): string {
+  const out: string[] = []
+  const t = timeline(plan)
+  out.push(bold(`${plan.domain}: MX cutover to ${profileName(plan.target.profile)} (${plan.strategy})`) + (plan.zone !== plan.domain ? dim(`  zone ${plan.zone}`) : ''))
+  out.push(`Today:   MX ${mxText(plan.observed.mx.records)}, TTL ${ttlText(plan.observed.mx.ttl)}${plan.source.profile ? ` (${profileName(plan.source.profile)}${plan.source.detected ? ', detected' : ''})` : ''}`)
+  out.push(`Target:  MX ${mxText(plan.target.mx)}`)
+  out.push(`Servers: ${plan.observed.nameservers.map((n) => `${n.name} serial ${n.serial ?? '-'}`).join(', ')}`)
+  if (plan.ttl.negative !== null) out.push(`Negative caching: ${ttlText(plan.ttl.negative)} (RFC 2308: min of SOA MINIMUM and SOA TTL)`)
+  out.push('')
+  if (plan.blockers.length > 0) {
+    out.push(red(bold(`Refused: ${plan.blockers.length} problem${plan.blockers.length > 1 ? 's' : ''} must be fixed first`)))
+    for (const b of plan.blockers) out.push(`  ${red(b.code)} ${b.subject}: ${b.message}`)
+    out.push('')
+  }
+  out.push(
+    table(
+      ['#', 'STEP', 'KIND', 'EARLIEST', 'WHAT'],
+      t.map((x, i) => [
+        String(i + 1),
+        x.step.id + (x.step.optional ? dim(' (optional)') : ''),
+        x.step.kind,
+        x.step.kind === 'wait' ? `until ${formatWhen(x.end, options.now)}` : formatWhen(x.start, options.now),
+        x.step.title + (x.step.waitFor?.length && x.step.kind !== 'wait' ? dim(` [${waitText(x.step)}]`) : ''),
+      ]),
+    ),
+  )
+  const {swap, flowing} = keyTimes(plan)
+  out.push('')
+  if (swap) out.push(`Earliest swap ${formatWhen(swap.start, options.now)}; mail reaches the target everywhere ${formatWhen(flowing?.start ?? swap.end, options.now)}, if every checkpoint is answered at once.`)
+  const changes = plan.steps.filter((s) => s.changes?.length)
+  if (changes.length > 0) {
+    out.push('')
+    out.push(bold('Changes'))
+    for (const s of changes) {
+      out.push(`  ${s.id}`)
+      for (const c of s.changes ?? []) for (const l of changeDiff(c)) out.push(`    ${l.startsWith('-') ? red(l) : l.startsWith('+') ? yellow(l) : dim(l)}`)
+    }
+  }
+  if (plan.findings.length > 0) {
+    out.push('')
+    out.push(bold('Findings'))
+    for (const f of plan.findings) {
+      const h = plan.handled.find((x) => x.code === f.code)
+      out.push(`  ${f.severity === 'error' ? red(f.severity) : f.severity === 'warning' ? yellow(f.severity) : f.severity} ${f.code} ${f.subject}: ${f.message}${h ? dim(` (handled by ${h.step})`) : ''}`)
+    }
+  }
+  if (plan.notes.length > 0) {
+    out.push('')
+    out.push(bold('Notes'))
+    for (const n of plan.notes) out.push(`  - ${n}`)
+  }
+  out.push('')
+  if (options.planFile) out.push(`Plan written to ${options.planFile} (mode 0600). Review it, then: mxcut run ${options.planFile}`)
+  else out.push(red('No plan file written.'))
+  return out.join('\n')
+}
+
+/** Local time as Mermaid's dateFormat "YYYY-MM-DD HH:mm:ss" parses it. */
+function mermaidTime(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0')
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`
+}
+
+function mermaidLabel(text: string): string {
+  return text.replace(/[:;#]/g, ' ').replace(/\s+/g, ' ').trim()
+}
+
+export function renderGantt(plan: CutoverPlan): string {
+  const t = timeline(plan)
+  const swapIndex = t.findIndex((x) => SWAP_IDS.has(x.step.id))
+  const flowIndex = t.findIndex((x) => x.step.id === 'confirm-mail-flow')
+  const section = (i: number) => (swapIndex < 0 || i < swapIndex ? 'Prepare' : flowIndex < 0 || i <= flowIndex ? 'Cut over' : 'Finish')
+  const out = ['gantt', `  title ${mermaidLabel(`${plan.domain} MX cutover (${plan.strategy})`)}`, '  dateFormat YYYY-MM-DD HH:mm:ss', '  axisFormat %d %b %H:%M']
+  let current = ''
+  for (const [i, x] of t.entries()) {
+    const s = section(i)
+    if (s !== current) {
+      out.push(`  section ${s}`)
+      current = s
+    }
+    const tags = [SWAP_IDS.has(x.step.id) ? 'crit' : '', x.end.getTime() === x.start.getTime() ? 'milestone' : ''].filter(Boolean)
+    const end = x.end.getTime() === x.start.getTime() ? '0s' : mermaidTime(x.end)
+    out.push(`  ${mermaidLabel(x.step.id)} ${mermaidLabel(x.step.title).slice(0, 60)} :${[...tags, `s${i + 1}`].join(', ')}, ${mermaidTime(x.start)}, ${end}`)
+  }
+  return out.join('\n')
+}
+
+function mdEscape(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ')
+}
+
+export function renderMarkdown(plan: CutoverPlan, options: RenderOptions): string {
+  const out: string[] = []
+  const t = timeline(plan)
+  const {swap, flowing, last} = keyTimes(plan)
+  const target = profileName(plan.target.profile)
+  out.push(`# MX cutover plan: ${plan.domain} → ${target}`)
+  out.push('')
+  out.push('| | |')
+  out.push('|---|---|')
+  out.push(`| Domain | ${plan.domain}${plan.zone !== plan.domain ? ` (zone ${plan.zone})` : ''} |`)
+  out.push(`| Strategy | ${plan.strategy} |`)
+  out.push(`| Planned | ${formatClock(new Date(plan.createdAt))}, from the authoritative servers |`)
+  out.push(`| Source | ${profileName(plan.source.profile)}${plan.source.detected ? ' (detected from MX)' : ''} |`)
+  out.push(`| Current MX | ${mdEscape(mxText(plan.observed.mx.records))}, TTL ${ttlText(plan.observed.mx.ttl)} |`)
+  out.push(`| Target MX | ${mdEscape(mxText(plan.target.mx))} |`)
+  out.push(`| Authoritative servers | ${plan.observed.nameservers.map((n) => `${n.name} (${n.address}) serial ${n.serial ?? '-'}`).join('; ')} |`)
+  out.push(`| TTLs | lowered ${plan.ttl.lowered} s, during the swap ${plan.ttl.swap} s, final ${plan.ttl.final} s, margin ${plan.ttl.margin} s, negative caching ${plan.ttl.negative ?? '-'} s |`)
+  if (swap) out.push(`| Earliest swap | ${formatClock(swap.start)} (${formatDuration((swap.start.getTime() - new Date(plan.createdAt).getTime()) / 1000)} after the run starts) |`)
+  if (options.planFile) out.push(`| Plan file | \`${options.planFile}\` |`)
+  out.push('')
+  out.push('## Summary')
+  out.push('')
+  if (plan.blockers.length > 0) {
+    out.push(`**Refused.** ${plan.blockers.length} problem${plan.blockers.length > 1 ? 's' : ''} must be fixed before this cutover can be planned; no plan file was written.`)
+  } else {
+    const sentences = [
+      `Moves inbound mail for ${plan.domain} from ${mxText(plan.observed.mx.records)} to ${mxText(plan.target.mx)} in ${plan.steps.length} steps.`,
+      plan.ttl.old !== null && plan.ttl.old > plan.ttl.lowered
+        ? `The MX TTL is lowered from ${formatDuration(plan.ttl.old)} to ${formatDuration(plan.ttl.lowered)} first, and the swap waits until every cache that could hold the old MX has expired.`
+        : '',
+      swap ? `If the run starts when planned and every checkpoint is answered at once, the swap happens ${formatDuration((swap.start.getTime() - new Date(plan.createdAt).getTime()) / 1000)} after the start and mail flows to the target by ${formatClock(flowing?.start ?? swap.end)}.` : '',
+      last ? `The required steps end by ${formatClock(last.end)}.` : '',
+      'No DNS was changed by planning.',
+    ].filter(Boolean)
+    out.push(sentences.join(' '))
+  }
+  if (plan.blockers.length > 0) {
+    out.push('')
+    out.push('## Blockers')
+    out.push('')
+    for (const b of plan.blockers) out.push(`- **${b.code}** (${mdEscape(b.subject)}): ${b.message}`)
+  }
+  out.push('')
+  out.push('## Findings')
+  out.push('')
+  if (plan.findings.length === 0) out.push('No findings from the audit.')
+  else {
+    out.push('| Severity | Code | Subject | Finding | Handled by |')
+    out.push('|---|---|---|---|---|')
+    for (const f of plan.findings) {
+      const h = plan.handled.find((x) => x.code === f.code)
+      out.push(`| ${f.severity} | ${f.code} | ${mdEscape(f.subject)} | ${mdEscape(f.message)} | ${h ? `\`${h.step}\`` : ''} |`)
+    }
+  }
+  if (plan.notes.length > 0) {
+    out.push('')
+    out.push('## Notes')
+    out.push('')
+    for (const n of plan.notes) out.push(`- ${n}`)
+  }
+  out.push('')
+  out.push('## Steps')
+  for (const [i, x] of t.entries()) {
+    const s = x.step
+    out.push('')
+    out.push(`### ${i + 1}. \`${s.id}\`: ${s.title}${s.optional ? ' (optional)' : ''}`)
+    out.push('')
+    out.push(`- Kind: ${s.kind}`)
+    out.push(s.kind === 'wait' ? `- Earliest end: ${formatClock(x.end)} (${formatDuration((x.end.getTime() - x.start.getTime()) / 1000)})` : `- Earliest start: ${formatClock(x.start)}`)
+    for (const r of s.waitFor ?? []) out.push(`- Waits ${formatDuration(r.seconds)} (${r.seconds} s) after \`${r.after}\`: ${r.reason}`)
+    if (s.expectMx) out.push(`- Expects MX: ${mxText(s.expectMx)}`)
+    if (s.why) {
+      out.push('')
+      out.push(s.why)
+    }
+    if (s.changes?.length) {
+      out.push('')
+      out.push('```diff')
+      for (const c of s.changes) out.push(...changeDiff(c))
+      out.push('```')
+    }
+  }
+  out.push('')
+  out.push('## Rollback procedure')
+  out.push('')
+  if (plan.rollback.length === 0) out.push('Nothing to roll back: the plan changes no MX.')
+  else {
+    out.push(`\`mxcut rollback ${options.planFile ?? 'PLAN'}\` performs these steps from the recorded original records; by hand, apply the same changes in order.`)
+    for (const [i, r] of plan.rollback.entries()) {
+      out.push('')
+      out.push(`${i + 1}. **${r.title}.** ${r.why}`)
+      if (r.changes.length > 0) {
+        out.push('')
+        out.push('   ```diff')
+        for (const c of r.changes) for (const l of changeDiff(c)) out.push(`   ${l}`)
+        out.push('   ```')
+      }
+    }
+  }
+  out.push('')
+  out.push('## Timeline')
+  out.push('')
+  out.push('Earliest times, if the run starts when planned and every checkpoint is answered at once.')
+  out.push('')
+  out.push('```mermaid')
+  out.push(renderGantt(plan))
+  out.push('```')
+  out.push('')
+  return out.join('\n')
+}
+
+/** --format json / --json: the plan as data, with the review's computed times. */
+export function planJson(plan: CutoverPlan, options: RenderOptions): Record<string, unknown> {
+  const t = timeline(plan)
+  return {
+    domain: plan.domain,
+    zone: plan.zone,
+    strategy: plan.strategy,
+    planFile: options.planFile,
+    blocked: plan.blockers.length > 0,
+    blockers: plan.blockers,
+    target: plan.target,
+    source: plan.source,
+    observed: plan.observed,
+    ttl: plan.ttl,
+    findings: plan.findings.map((f) => ({...f, handledBy: plan.handled.find((h) => h.code === f.code)?.step ?? null})),
+    notes: plan.notes,
+    steps: t.map((x) => ({...x.step, estimatedStart: x.start.toISOString(), estimatedEnd: x.end.toISOString()})),
+    rollback: plan.rollback,
+  }
+}
