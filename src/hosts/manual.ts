@@ -5,7 +5,7 @@ import type {MxData} from '../dns/records.js'
 import {serverLabel} from '../dns/server.js'
 import {formatDuration} from '../lib/time.js'
 import type {AuthServer} from '../zone/discover.js'
-import {rdataKeys, rrsetFrom, zoneLines, type RecordData, type RRset} from '../zone/rrset.js'
+import {rdataKeys, rrsetFrom, type RecordData, type RRset} from '../zone/rrset.js'
 import {matchesTarget, targetOf, toText} from './rdata.js'
 import {DnsHostError, type DnsHost, type RecordChange} from './types.js'
 
@@ -65,7 +65,8 @@ export function describeChange(change: RecordChange, zone: string): string[] {
   if (target === null) {
     lines.push(`Delete all ${label}:`)
   } else {
-    lines.push(`${before && before.records.length > 0 ? 'Replace' : 'Create'} ${label}, so exactly these exist:`)
+    const verb = change.expect === undefined ? 'Set' : before && before.records.length > 0 ? 'Replace' : 'Create'
+    lines.push(`${verb} ${label}, so exactly these exist:`)
   }
   if (before && before.records.length > 0) {
     lines.push('  delete:')
@@ -77,7 +78,8 @@ export function describeChange(change: RecordChange, zone: string): string[] {
     lines.push('  add (or keep):')
     lines.push(...table(target.records.map((d) => consoleRow(name, zone, change.type, d, target.ttl)), '    '))
     lines.push('  zone-file lines:')
-    lines.push(...zoneLines(target).map((l) => `    ${l}`))
+    // toText splits TXT into 255-octet strings, as a zone file needs them.
+    lines.push(...target.records.map((d) => `    ${name}. ${target.ttl} IN ${change.type} ${toText(change.type, d)}`))
   }
   return lines
 }
