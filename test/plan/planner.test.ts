@@ -1,0 +1,300 @@
+import {describe, expect, test} from 'vitest'
+import {parsePlanState} from '../../src/run/state-file.js'
+import {toPlanState} from '../../src/plan/plan-file.js'
+import {estimateSchedule, mtaStsId, negativeTtl, planCutover, spfWithInclude, spfWithoutInclude, type CutoverPlan} from '../../src/plan/planner.js'
+import {config, NOW, observed} from './fixtures.js'
+
+const step = (plan: CutoverPlan, id: string) => {
+  const s = plan.steps.find((x) => x.id === id)
+  if (!s) throw new Error(`no step ${id} in ${plan.steps.map((x) => x.id).join(', ')}`)
+  return s
+}
+const ids = (plan: CutoverPlan) => plan.steps.map((s) => s.id)
+const at = (plan: CutoverPlan, id: string) => new Date(step(plan, id).estimatedStart ?? '').getTime() - NOW.getTime()
+
+describe('TTL arithmetic (replace)', () => {
+  test('the swap waits the old MX TTL plus margin after lower-ttl', () => {
+    const plan = planCutover(observed({mxTtl: 3600, txt: []}), config({ttl: {lowered: 300, margin: 60}}), NOW)
+    expect(plan.blockers).toEqual([])
+    expect(ids(plan)).toEqual(['preflight', 'publish-companions', 'lower-ttl', 'wait-old-ttl', 'confirm-swap', 'swap-mx', 'verify-propagation', 'confirm-mail-flow', 'restore-ttl'])
+    const wait = step(plan, 'wait-old-ttl')
+    expect(wait.waitFor).toContainEqual(expect.objectContaining({after: 'lower-ttl', seconds: 3660}))
+    expect(step(plan, 'lower-ttl').changes).toEqual([
+      {name: 'contoso.test', type: 'MX', before: {name: 'contoso.test', type: 'MX', ttl: 3600, records: [{preference: 10, exchange: 'mail.contoso.test'}]}, after: {name: 'contoso.test', type: 'MX', ttl: 300, records: [{preference: 10, exchange: 'mail.contoso.test'}]}},
+    ])
+    expect(at(plan, 'swap-mx')).toBe(3660_000)
+    // verify-propagation lasts as long as resolvers may hold the pre-swap RRset: the lowered TTL.
+    expect(at(plan, 'confirm-mail-flow')).toBe(3660_000 + 300_000)
+    expect(step(plan, 'swap-mx').changes?.[0]).toMatchObject({before: {ttl: 300}, after: {ttl: 300, records: [{preference: 0, exchange: 'contoso-test.mail.protection.outlook.com'}]}})
+    expect(step(plan, 'restore-ttl').changes?.[0]).toMatchObject({before: {ttl: 300}, after: {ttl: 3600}})
+    expect(plan.ttl).toEqual({old: 3600, lowered: 300, swap: 300, final: 3600, negative: 300, margin: 60})
+  })
+
+  test('an MX TTL of a day plans a day-long wait', () => {
+    const plan = planCutover(observed({mxTtl: 86400}), config(), NOW)
+    expect(step(plan, 'wait-old-ttl').waitFor).toContainEqual(expect.objectContaining({after: 'lower-ttl', seconds: 86460}))
+    expect(at(plan, 'swap-mx')).toBe(86460_000)
+    expect(step(plan, 'restore-ttl').changes?.[0].after?.ttl).toBe(86400)
+  })
+
+  test('the margin and the lowered TTL come from the config, durations as text', () => {
+    const plan = planCutover(observed({mxTtl: 7200, txt: []}), config({ttl: {lowered: '2m', margin: '5m', final: '1h'}}), NOW)
+    expect(step(plan, 'wait-old-ttl').waitFor).toContainEqual(expect.objectContaining({after: 'lower-ttl', seconds: 7500}))
+    expect(step(plan, 'lower-ttl').changes?.[0].after?.ttl).toBe(120)
+    expect(step(plan, 'restore-ttl').changes?.[0].after?.ttl).toBe(3600)
+  })
+
+  test('a TTL already at or below the lowered one needs no lowering and no MX wait', () => {
+    const plan = planCutover(observed({mxTtl: 120}), config(), NOW)
+    expect(ids(plan)).not.toContain('lower-ttl')
+    expect(ids(plan)).toContain('wait-companions')
+    expect(step(plan, 'wait-companions').waitFor?.map((r) => r.after)).toEqual(['publish-companions'])
+    expect(step(plan, 'swap-mx').changes?.[0]).toMatchObject({before: {ttl: 120}, after: {ttl: 120}})
+    // final defaults to the TTL observed today: nothing to restore.
+    expect(ids(plan)).not.toContain('restore-ttl')
+    expect(plan.notes.join(' ')).toMatch(/already at or below 300 s/)
+  })
+
+  test('the negative-caching TTL is min(SOA MINIMUM, SOA TTL) (RFC 2308) and gates the swap for created records', () => {
+    expect(negativeTtl({minimum: 86400, ttl: 900})).toBe(900)
+    expect(negativeTtl({minimum: 300, ttl: 3600})).toBe(300)
+    expect(negativeTtl(null)).toBeNull()
+    // MX TTL short, nothing existing changed, a long negative TTL: the companions rule decides.
+    const verified = observed({mxTtl: 60, txt: ['v=spf1 include:spf.protection.outlook.com -all', 'MS=ms11112222'], soa: {minimum: 7200, ttl: 5400}})
+    const plan = planCutover(verified, config(), NOW)
+    const created = step(plan, 'publish-companions').changes ?? []
+    expect(created.map((c) => [c.name, c.type, c.before])).toEqual([
+      ['autodiscover.contoso.test', 'CNAME', null],
+      ['selector1._domainkey.contoso.test', 'CNAME', null],
+      ['selector2._domainkey.contoso.test', 'CNAME', null],
+    ])
+    expect(step(plan, 'wait-companions').waitFor).toEqual([expect.objectContaining({after: 'publish-companions', seconds: 5400 + 60})])
+    expect(step(plan, 'wait-companions').waitFor?.[0].reason).toMatch(/RFC 2308/)
+    expect(at(plan, 'swap-mx')).toBe(5460_000)
+  })
+
+  test('a changed existing RRset gates the swap by its own TTL; the latest rule wins', () => {
+    const plan = planCutover(observed({mxTtl: 600, txtTtl: 14400}), config(), NOW)
+    const rules = step(plan, 'wait-old-ttl').waitFor ?? []
+    expect(rules).toContainEqual(expect.objectContaining({after: 'lower-ttl', seconds: 660}))
+    expect(rules).toContainEqual(expect.objectContaining({after: 'publish-companions', seconds: 14460}))
+    expect(at(plan, 'swap-mx')).toBe(14460_000)
+  })
+
+  test('schedule estimate: waits count from the finish of the step they name', () => {
+    const steps = [
+      {id: 'a', kind: 'dns-change' as const, title: '', status: 'pending' as const, changes: [{name: 'x', type: 'MX', before: {name: 'x', type: 'MX', ttl: 50, records: []}, after: null}]},
+      {id: 'b', kind: 'verify' as const, title: '', status: 'pending' as const},
+      {id: 'c', kind: 'wait' as const, title: '', status: 'pending' as const, waitFor: [{after: 'a', seconds: 30, reason: ''}, {after: 'b', seconds: 10, reason: ''}]},
+      {id: 'd', kind: 'checkpoint' as const, title: '', status: 'pending' as const},
+    ]
+    const s = estimateSchedule(steps, NOW).map((x) => [x.id, (x.start.getTime() - NOW.getTime()) / 1000, (x.end.getTime() - NOW.getTime()) / 1000])
+    expect(s).toEqual([
+      ['a', 0, 0],
+      ['b', 0, 50],
+      ['c', 50, 60],
+      ['d', 60, 60],
+    ])
+  })
+})
+
+describe('records beside MX', () => {
+  test('SPF: the target include is merged into the one record before its all', () => {
+    expect(spfWithInclude('v=spf1 mx include:_spf.google.com ~all', 'spf.protection.outlook.com', null)).toEqual({record: 'v=spf1 mx include:_spf.google.com include:spf.protection.outlook.com ~all', created: false})
+    expect(spfWithInclude('v=spf1 redirect=_spf.example.net', 'spf.protection.outlook.com', null)).toEqual({record: 'v=spf1 include:spf.protection.outlook.com redirect=_spf.example.net', created: false})
+    expect(spfWithInclude('v=spf1 include:spf.protection.outlook.com -all', 'spf.protection.outlook.com', null)).toBeNull()
+    expect(spfWithInclude(null, 'spf.protection.outlook.com', '_spf.google.com')).toEqual({record: 'v=spf1 include:_spf.google.com include:spf.protection.outlook.com ~all', created: true})
+    expect(spfWithInclude('v=spf1 foo:bar -all', 'x.test', null)).toHaveProperty('error')
+    expect(spfWithoutInclude('v=spf1 include:_spf.google.com include:spf.protection.outlook.com ~all', '_spf.google.com')).toBe('v=spf1 include:spf.protection.outlook.com ~all')
+    expect(spfWithoutInclude('v=spf1 -all', '_spf.google.com')).toBeNull()
+  })
+
+  test('publish-companions: SPF merged, verification added, autodiscover and DKIM created, in one step', () => {
+    const plan = planCutover(observed({txt: ['v=spf1 mx -all', 'other=1']}), config(), NOW)
+    const changes = step(plan, 'publish-companions').changes ?? []
+    const txt = changes.find((c) => c.type === 'TXT')
+    expect(txt?.before?.records).toEqual(['v=spf1 mx -all', 'other=1'])
+    expect(txt?.after?.records).toEqual(['v=spf1 mx include:spf.protection.outlook.com -all', 'other=1', 'MS=ms11112222'])
+    expect(txt?.after?.records.filter((r) => String(r).startsWith('v=spf1'))).toHaveLength(1)
+    expect(changes.find((c) => c.name === 'autodiscover.contoso.test')?.after?.records).toEqual(['autodiscover.outlook.com'])
+    expect(changes.find((c) => c.name === 'selector1._domainkey.contoso.test')?.after?.records).toEqual(['selector1-contoso-test._domainkey.contoso.onmicrosoft.com'])
+  })
+
+  test('SPF within 10 lookups is noted; beyond 10 the plan is refused', () => {
+    const record = 'v=spf1 mx include:spf.protection.outlook.com -all'
+    const ok = planCutover(observed({spfCount: {record, lookups: 4, problems: []}}), config(), NOW)
+    expect(ok.blockers).toEqual([])
+    expect(ok.notes.join(' ')).toMatch(/needs 4 of at most 10 DNS lookups/)
+    const over = planCutover(observed({spfCount: {record, lookups: 11, problems: []}}), config(), NOW)
+    expect(over.blockers).toEqual([expect.objectContaining({code: 'SPF_TOO_MANY_LOOKUPS', message: expect.stringMatching(/11 DNS lookups \(limit 10/)})])
+  })
+
+  test('two SPF records, or one that does not parse: refused', () => {
+    expect(planCutover(observed({txt: ['v=spf1 mx -all', 'v=spf1 a -all']}), config(), NOW).blockers.map((b) => b.code)).toEqual(['SPF_MULTIPLE'])
+    expect(planCutover(observed({txt: ['v=spf1 mx bogus:x -all']}), config(), NOW).blockers.map((b) => b.code)).toEqual(['SPF_SYNTAX'])
+  })
+
+  test('what is already published is left alone', () => {
+    const extra = [
+      {name: 'autodiscover.contoso.test', type: 'CNAME', ttl: 3600, records: ['autodiscover.outlook.com']},
+      {name: 'selector1._domainkey.contoso.test', type: 'CNAME', ttl: 3600, records: ['selector1-contoso-test._domainkey.contoso.onmicrosoft.com']},
+      {name: 'selector2._domainkey.contoso.test', type: 'CNAME', ttl: 3600, records: ['other.dkim.example']},
+    ]
+    const plan = planCutover(observed({txt: ['v=spf1 include:spf.protection.outlook.com -all', 'MS=ms11112222'], extra}), config(), NOW)
+    expect(ids(plan)).not.toContain('publish-companions')
+    expect(plan.notes.join(' ')).toMatch(/selector2._domainkey.contoso.test CNAME already holds another value/)
+  })
+
+  test('DKIM without the tenant name is left out, and the review says why', () => {
+    const plan = planCutover(observed(), config({target: {profile: 'microsoft365'}}), NOW)
+    expect((step(plan, 'publish-companions').changes ?? []).some((c) => c.name.includes('_domainkey'))).toBe(false)
+    expect(plan.notes.join(' ')).toMatch(/target.tenant/)
+    expect(plan.notes.join(' ')).toMatch(/MS=… verification TXT/)
+    // The profile's default MX for the domain.
+    expect(step(plan, 'swap-mx').changes?.[0].after?.records).toEqual([{preference: 0, exchange: 'contoso-test.mail.protection.outlook.com'}])
+  })
+
+  test('an autodiscover CNAME of the source moves with the MX, in the swap', () => {
+    const extra = [{name: 'autodiscover.contoso.test', type: 'CNAME', ttl: 3600, records: ['mail.contoso.test']}]
+    const plan = planCutover(observed({extra}), config(), NOW)
+    expect(step(plan, 'swap-mx').changes?.map((c) => `${c.name} ${c.type}`)).toEqual(['contoso.test MX', 'autodiscover.contoso.test CNAME'])
+  })
+
+  test('MTA-STS in enforce mode not covering the target: policy checkpoint first, then a new id, and the swap waits for the TXT TTL', () => {
+    const extra = [{name: '_mta-sts.contoso.test', type: 'TXT', ttl: 7200, records: ['v=STSv1; id=20240101']}]
+    const findings = [{code: 'MTA_STS_POLICY_MX_MISMATCH' as const, severity: 'error' as const, subject: 'https://mta-sts.contoso.test/.well-known/mta-sts.txt', message: 'the enforce policy does not list the target MX.'}]
+    const plan = planCutover(observed({mxTtl: 600, extra, findings}), config(), NOW)
+    expect(ids(plan).slice(0, 3)).toEqual(['preflight', 'update-mta-sts-policy', 'publish-companions'])
+    expect(step(plan, 'update-mta-sts-policy').kind).toBe('checkpoint')
+    const sts = step(plan, 'publish-companions').changes?.find((c) => c.name === '_mta-sts.contoso.test')
+    expect(sts?.after?.records).toEqual([`v=STSv1; id=${mtaStsId(NOW)}`])
+    expect(mtaStsId(NOW)).toMatch(/^[0-9]{14}$/)
+    expect(step(plan, 'wait-old-ttl').waitFor).toContainEqual(expect.objectContaining({after: 'publish-companions', seconds: 7260}))
+    expect(plan.handled).toContainEqual({code: 'MTA_STS_POLICY_MX_MISMATCH', step: 'update-mta-sts-policy'})
+    // Without the finding (policy covers the target), MTA-STS is left alone.
+    expect(ids(planCutover(observed({extra}), config(), NOW))).not.toContain('update-mta-sts-policy')
+  })
+
+  test('DANE on the source only becomes a checkpoint before the swap', () => {
+    const findings = [{code: 'DANE_TLSA_SOURCE_ONLY' as const, severity: 'warning' as const, subject: '_25._tcp.mail.contoso.test TLSA', message: 'The source MX has TLSA records; the target has none.'}]
+    const plan = planCutover(observed({findings}), config(), NOW)
+    expect(ids(plan).indexOf('acknowledge-dane')).toBe(ids(plan).indexOf('confirm-swap') - 1)
+    expect(step(plan, 'acknowledge-dane').why).toMatch(/mx\.microsoft/)
+  })
+})
+
+describe('MX shapes', () => {
+  test('a null MX is replaced by the target in one change', () => {
+    const plan = planCutover(observed({mx: [[0, '.']], mxTtl: 300}), config(), NOW)
+    expect(plan.blockers).toEqual([])
+    const swap = step(plan, 'swap-mx')
+    expect(swap.changes).toHaveLength(1)
+    expect(swap.changes?.[0]).toMatchObject({before: {records: [{preference: 0, exchange: '.'}]}, after: {records: [{preference: 0, exchange: 'contoso-test.mail.protection.outlook.com'}]}})
+    expect(swap.why).toMatch(/null MX/)
+  })
+
+  test('a null MX beside other MX records is refused', () => {
+    const plan = planCutover(observed({mx: [[0, '.'], [10, 'mail.contoso.test']]}), config(), NOW)
+    expect(plan.blockers.map((b) => b.code)).toContain('MX_NULL_MIXED')
+  })
+
+  test('no MX today: the swap creates it; nothing to lower or wait for', () => {
+    const plan = planCutover(observed({mxTtl: null, mx: []}), config(), NOW)
+    expect(ids(plan)).not.toContain('lower-ttl')
+    expect(step(plan, 'swap-mx').changes?.[0]).toMatchObject({before: null, after: {ttl: 300}})
+    expect(plan.notes.join(' ')).toMatch(/no MX today.*300 s/)
+    expect(step(plan, 'restore-ttl').changes?.[0].after?.ttl).toBe(3600)
+  })
+
+  test('MX already at the target: nothing to cut over', () => {
+    const plan = planCutover(observed({mx: [[0, 'contoso-test.mail.protection.outlook.com']]}), config(), NOW)
+    expect(plan.blockers.map((b) => b.code)).toEqual(['ALREADY_AT_TARGET'])
+  })
+})
+
+describe('the authoritative servers must agree', () => {
+  test('a lagging secondary (serial mismatch) blocks', () => {
+    const plan = planCutover(observed({serials: [8, 7]}), config(), NOW)
+    expect(plan.blockers).toEqual([expect.objectContaining({code: 'NS_SERIAL_MISMATCH', message: expect.stringMatching(/ns1.contoso.test 8, ns2.contoso.test 7/)})])
+  })
+
+  test('an unreachable server blocks: the TTL it serves is unknown', () => {
+    const plan = planCutover(observed({reachable: [true, false]}), config(), NOW)
+    expect(plan.blockers.map((b) => b.code)).toEqual(['NS_UNREACHABLE'])
+  })
+
+  test('servers serving different RRsets block', () => {
+    const plan = planCutover(observed({disagreements: [{subject: 'contoso.test MX', values: [{server: 'a', value: 'TTL 3600'}, {server: 'b', value: 'TTL 7200'}]}]}), config(), NOW)
+    expect(plan.blockers.map((b) => b.code)).toEqual(['NS_RRSET_MISMATCH'])
+  })
+
+  test('audit findings that make the plan wrong block; the others are listed', () => {
+    const findings = [
+      {code: 'NS_SERIAL_MISMATCH' as const, severity: 'error' as const, subject: 'contoso.test SOA', message: 'serials differ'},
+      {code: 'TARGET_SMTP_REJECTS' as const, severity: 'error' as const, subject: 'x', message: 'rejects'},
+    ]
+    const plan = planCutover(observed({findings}), config(), NOW)
+    expect(plan.blockers.map((b) => b.code)).toEqual(['NS_SERIAL_MISMATCH'])
+    expect(plan.findings).toHaveLength(2)
+  })
+})
+
+describe('staged strategy (Microsoft: add as backup, probe, promote, remove the source)', () => {
+  test('steps and preferences', () => {
+    const plan = planCutover(observed({mx: [[10, 'mx1.contoso.test'], [20, 'mx2.contoso.test']], txt: []}), config({strategy: 'staged'}), NOW)
+    expect(plan.blockers).toEqual([])
+    expect(ids(plan)).toEqual([
+      'preflight', 'publish-companions', 'lower-ttl', 'add-target-backup', 'verify-backup', 'probe-target', 'wait-old-ttl', 'confirm-promote',
+      'promote-target', 'verify-propagation', 'confirm-mail-flow', 'remove-source', 'verify-removal', 'restore-ttl',
+    ])
+    const T = 'contoso-test.mail.protection.outlook.com'
+    expect(step(plan, 'verify-backup').expectMx).toEqual([{preference: 10, exchange: 'mx1.contoso.test'}, {preference: 20, exchange: 'mx2.contoso.test'}, {preference: 30, exchange: T}])
+    expect(step(plan, 'promote-target').changes?.[0].after?.records).toEqual([{preference: 0, exchange: T}, {preference: 10, exchange: 'mx1.contoso.test'}, {preference: 20, exchange: 'mx2.contoso.test'}])
+    expect(step(plan, 'remove-source').changes?.[0].after?.records).toEqual([{preference: 0, exchange: T}])
+    expect(step(plan, 'verify-removal').expectMx).toEqual([{preference: 0, exchange: T}])
+    // Every MX change runs at the lowered TTL; the promotion waits out the old TTL.
+    for (const id of ['add-target-backup', 'promote-target', 'remove-source']) expect(step(plan, id).changes?.[0].after?.ttl).toBe(300)
+    expect(at(plan, 'promote-target')).toBe(3660_000)
+  })
+
+  test('staged needs a source MX to keep beside the target', () => {
+    expect(planCutover(observed({mx: [[0, '.']]}), config({strategy: 'staged'}), NOW).blockers.map((b) => b.code)).toContain('STAGED_NEEDS_SOURCE_MX')
+  })
+})
+
+describe('cleanup and rollback', () => {
+  test('after the soak, the source include leaves SPF (source detected from MX)', () => {
+    const o = observed({mx: [[1, 'smtp.google.com']], txt: ['v=spf1 include:_spf.google.com ~all']})
+    const plan = planCutover(o, config({cleanup: {soak: '3d'}}), NOW)
+    expect(plan.source).toEqual({profile: 'google-workspace', detected: true})
+    expect(step(plan, 'soak')).toMatchObject({optional: true, waitFor: [expect.objectContaining({after: 'confirm-mail-flow', seconds: 259200})]})
+    const c = step(plan, 'cleanup').changes?.[0]
+    expect(c?.before?.records).toContain('v=spf1 include:_spf.google.com include:spf.protection.outlook.com ~all')
+    expect(c?.after?.records).toContain('v=spf1 include:spf.protection.outlook.com ~all')
+    expect(ids(planCutover(o, config({cleanup: {enabled: false}}), NOW))).not.toContain('cleanup')
+  })
+
+  test('rollback restores the original MX at the lowered TTL, then the TTL', () => {
+    const plan = planCutover(observed(), config(), NOW)
+    expect(plan.rollback[0].changes[0]).toMatchObject({before: {ttl: 300, records: [{exchange: 'contoso-test.mail.protection.outlook.com'}]}, after: {ttl: 300, records: [{preference: 10, exchange: 'mail.contoso.test'}]}})
+    expect(plan.rollback.map((r) => r.title)).toEqual(['Restore the original MX RRset at the lowered TTL', 'Verify the original MX everywhere', 'Restore the MX TTL to 3600 s', 'Optionally withdraw the companion records'])
+  })
+})
+
+describe('plan state file', () => {
+  test('the runner accepts what the planner writes, and the observed state is recorded', () => {
+    for (const strategy of ['replace', 'staged']) {
+      const plan = planCutover(observed(), config({strategy, dns: {host: 'rfc2136', rfc2136: {server: '192.0.2.53', key: {name: 'k', secret: 'env:TSIG'}}}}), NOW)
+      const state = toPlanState(plan, config({strategy}), '/tmp/x.yaml')
+      const back = parsePlanState(JSON.stringify(state), 'x.plan.json')
+      expect(back.steps.map((s) => s.status).every((s) => s === 'pending')).toBe(true)
+      expect(back.observed.mx).toEqual({ttl: 3600, records: [{preference: 10, exchange: 'mail.contoso.test'}]})
+      expect(back.observed.soa).toMatchObject({minimum: 300, ttl: 3600})
+      expect(back.observed.rrsets.map((r) => `${r.name} ${r.type}`)).toEqual(expect.arrayContaining(['contoso.test MX', 'contoso.test TXT', 'autodiscover.contoso.test CNAME']))
+    }
+  })
+
+  test('same inputs, same plan', () => {
+    expect(planCutover(observed(), config(), NOW)).toEqual(planCutover(observed(), config(), NOW))
+  })
+})
