@@ -15,25 +15,11 @@ import {expectationFromPlan, looksLikePlanPath, readPlanState} from '../verify/p
 import {renderVerify, watchSummary} from '../verify/render.js'
 import {verifyPropagation, type VerifyReport} from '../verify/verify.js'
 import {watchPropagation, type WatchResult} from '../verify/watch.js'
+import {parseWait} from '../verify/duration.js'
 
 export type VerifyJson = VerifyReport & {
   source: string
   watch?: Pick<WatchResult, 'rounds' | 'startedAt' | 'convergedAt' | 'authoritativeUpdatedAt' | 'lastEta' | 'timedOut' | 'aborted'>
-}
-
-/** "90", "90s", "15m", "2h", "1h30m" → milliseconds. */
-export function parseWait(input: string): number {
-  const text = input.trim().toLowerCase()
-  if (/^\d+$/.test(text)) return Number(text) * 1000
-  const re = /(\d+)\s*(h|m|min|s)/gy
-  let total = 0
-  let consumed = 0
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    total += Number(m[1]) * (m[2] === 'h' ? 3600 : m[2] === 's' ? 1 : 60)
-    consumed = re.lastIndex
-  }
-  if (consumed !== text.length || consumed === 0) throw new UserError(`--watch-timeout '${input}' is not a duration: use seconds (600) or 90s, 15m, 2h, 1h30m`)
-  return total * 1000
 }
 
 export default class Verify extends MxcutCommand {

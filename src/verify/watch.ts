@@ -104,9 +104,10 @@ function remember(report: VerifyReport, clamps: Map<string, Clamping>, published
     const key = `${r.name} ${r.address}`
     const seen = clamps.get(key)
     if (r.clamping) {
-      // The current observation wins for display (its "N s more" is current); memory keeps the old-RRset one over a new-RRset one.
+      // The current observation is shown (its "N s more" is current); memory keeps the strongest evidence: old set over new, then the largest excess.
       const current = {...r.clamping, observedAt: report.checkedAt}
-      if (!seen || seen.rrset === current.rrset || current.rrset === 'old') clamps.set(key, current)
+      const stronger = !seen || (current.rrset === 'old' && seen.rrset === 'new') || (current.rrset === seen.rrset && current.excess > seen.excess)
+      if (stronger) clamps.set(key, current)
       return {...r, clamping: current}
     }
     return seen ? {...r, clamping: seen} : r
