@@ -168,3 +168,39 @@ export function conflictError(change: RecordChange, expected: Pick<RRset, 'type'
     `${canonicalName(change.name)} ${change.type} changed since it was read: expected ${describeSet(expected)}, found ${describeSet(live)}; re-run the plan against live DNS`,
   )
 }
+
+/**
+ * After a host refused a conditional change: finds the change whose RRset is
+ * neither what the plan read nor already the wanted result. Null when every
+ * change already landed (a retried or resumed apply), which is success.
+ * `ttlMatters`: the host's condition includes the TTL (Route 53's DELETE).
+ */
+export async function findConflict(
+  host: Pick<DnsHost, 'read'>,
+  changes: readonly RecordChange[],
+  why: string,
+  ttlMatters = false,
+): Promise<DnsHostError | null> {
+  let culprit: {change: RecordChange; live: RRset | null} | null = null
+  let allLanded = true
+  for (const change of changes) {
+    const live = await host.read(change.name, change.type)
+    if (matchesTarget(live, change)) continue
+    allLanded = false
+    const expected = change.expect === undefined || change.expect === null ? null : {type: change.type, records: change.expect.records}
+    const asRead = change.expect === undefined || (sameData(live, expected) && (!ttlMatters || live === null || live.ttl === change.expect?.ttl))
+    if (!asRead) {
+      culprit = {change, live}
+      break
+    }
+  }
+  if (allLanded) return null
+  if (!culprit) return new DnsHostError('conflict', `the zone changed while the update was sent (${why}); re-run the plan against live DNS`)
+  const {change, live} = culprit
+  const expected = change.expect ? {type: change.type, records: change.expect.records} : null
+  let err = conflictError(change, expected, live)
+  if (ttlMatters && live && change.expect && sameData(live, expected)) {
+    err = new DnsHostError('conflict', `${canonicalName(change.name)} ${change.type} TTL changed since it was read: expected ${change.expect.ttl}, found ${live.ttl}; re-run the plan against live DNS`)
+  }
+  return new DnsHostError('conflict', `${err.message} (${why})`)
+}

@@ -8,7 +8,7 @@ import {buildUpdateMessage, parseResponseHeader, sendUpdate, UnsupportedTypeErro
 import {errorMessage, UserError} from '../lib/errors.js'
 import {resolveSecret} from '../lib/secrets.js'
 import {rrsetFrom, type RRset} from '../zone/rrset.js'
-import {conflictError, matchesTarget} from './rdata.js'
+import {findConflict} from './rdata.js'
 import type {Rfc2136Settings} from './settings.js'
 import {DnsHostError, type DnsHost, type RecordChange} from './types.js'
 
@@ -78,17 +78,6 @@ export function createRfc2136Host(settings: Rfc2136Settings, deps: Rfc2136Deps):
     return rrsetFrom(r.answers, name, type)
   }
 
-  /** After a failed prerequisite: a change that already landed (a retry, a resumed run) is success. */
-  async function explainConflict(changes: readonly RecordChange[], rcode: string): Promise<void> {
-    for (const c of changes) {
-      const live = await read(c.name, c.type)
-      if (matchesTarget(live, c)) continue
-      const expected = c.expect === undefined || c.expect === null ? null : {type: c.type, records: c.expect.records}
-      const err = conflictError(c, expected, live)
-      throw new DnsHostError('conflict', `${err.message} (${where} answered ${rcode})`)
-    }
-  }
-
   async function apply(changes: RecordChange[]): Promise<void> {
     if (changes.length === 0) return
     const key = loadKey()
@@ -136,9 +125,12 @@ export function createRfc2136Host(settings: Rfc2136Settings, deps: Rfc2136Deps):
       case 'YXDOMAIN':
       case 'YXRRSET':
       case 'NXDOMAIN':
-      case 'NXRRSET':
-        await explainConflict(changes, header.rcodeName)
+      case 'NXRRSET': {
+        // After a failed prerequisite: a change that already landed (a retry, a resumed run) is success.
+        const conflict = await findConflict({read}, changes, `${where} answered ${header.rcodeName}`)
+        if (conflict) throw conflict
         return
+      }
       case 'NOTAUTH':
         throw new DnsHostError('zone-not-found', `${where} is not authoritative for zone ${zone} (NOTAUTH); check dns.rfc2136.server and dns.rfc2136.zone`)
       case 'NOTZONE':

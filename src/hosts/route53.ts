@@ -13,7 +13,7 @@ import {assertConnectionAllowed, loopbackOnly} from '../lib/loopback-guard.js'
 import {resolveSecret} from '../lib/secrets.js'
 import {formatDuration} from '../lib/time.js'
 import type {RecordData, RRset} from '../zone/rrset.js'
-import {conflictError, fromText, matchesTarget, toText} from './rdata.js'
+import {findConflict, fromText, toText} from './rdata.js'
 import type {Route53Settings} from './settings.js'
 import {DnsHostError, type DnsHost, type RecordChange} from './types.js'
 
@@ -162,12 +162,8 @@ export function createRoute53Host(settings: Route53Settings, deps: Route53Deps):
     } catch (err) {
       if ((err as {name?: string}).name === 'InvalidChangeBatch') {
         // A DELETE that does not match or a CREATE that exists: someone changed the RRset, or this batch already landed.
-        for (const c of changes) {
-          const live = await read(c.name, c.type)
-          if (matchesTarget(live, c)) continue
-          const expected = c.expect ? {type: c.type, records: c.expect.records} : null
-          throw new DnsHostError('conflict', `${conflictError(c, expected, live).message} (${where}: ${(err as Error).message.replace(/\s+/g, ' ').slice(0, 200)})`)
-        }
+        const conflict = await findConflict({read}, changes, `${where}: ${(err as Error).message.replace(/\s+/g, ' ').slice(0, 200)}`, true)
+        if (conflict) throw conflict
         return
       }
       translate(err, `the change to ${zone}`)
