@@ -21,6 +21,7 @@ export const journalEventSchema = z.enum([
   'propagating',
   'converged',
   'drift',
+  'drift-check',
   'wait',
   'checkpoint',
   'paused',

@@ -1,0 +1,126 @@
+import {UserError} from '../lib/errors.js'
+import {DnsHostError} from '../hosts/types.js'
+import type {RRsetChange} from '../plan/state.js'
+import type {JournalEntry} from './journal.js'
+import {describeSet, readLive, serverName, toRecordChange, type ChangeState, type LiveRead} from './live.js'
+import {DEFAULT_TIMING, type RunnerDeps} from './types.js'
+
+export type ChangeResult =
+  | {kind: 'done'; appliedNow: boolean; at: number; evidence: ChangeEvidence}
+  | {kind: 'drift'; message: string}
+  | {kind: 'unreadable'; message: string}
+  | {kind: 'timeout'; message: string}
+  | {kind: 'interrupted'; applied: boolean; message: string}
+  | {kind: 'host-error'; error: UserError}
+
+export interface ChangeEvidence {
+  appliedBy: 'this run' | 'found applied'
+  servers: Array<{server: string; serial: number | null}>
+  convergedAt: string
+  intent?: string
+}
+
+function driftMessage(stepId: string, states: ChangeState[]): string {
+  const lines: string[] = []
+  for (const cs of states) {
+    const odd = cs.servers.filter((s) => s.state === 'other')
+    if (odd.length === 0) continue
+    const {change} = cs
+    lines.push(`drift at step ${stepId}: ${change.name} ${change.type} is neither what the plan found before this step nor what it sets`)
+    lines.push(...describeSet(change.before, change.name, change.type).map((l, i) => `  ${i === 0 ? 'before:  ' : '         '} ${l}`))
+    lines.push(...describeSet(change.after, change.name, change.type).map((l, i) => `  ${i === 0 ? 'expected:' : '         '} ${l}`))
+    for (const s of odd) lines.push(...describeSet(s.live, change.name, change.type).map((l, i) => `  ${i === 0 ? 'actual:  ' : '         '} ${l}   (${serverName(s.server)})`))
+  }
+  lines.push('nothing was changed: find out who edited these records, put them back (or make a new plan with mxcut plan), then resume')
+  return lines.join('\n')
+}
+
+function unreadableMessage(stepId: string, states: ChangeState[]): string {
+  const bad = states.flatMap((cs) => cs.servers.filter((s) => s.state === 'unreadable').map((s) => `${serverName(s.server)} ${s.problem ?? ''}`.trim()))
+  return `step ${stepId}: cannot read live DNS from every authoritative server (${[...new Set(bad)].join('; ')}); nothing was changed, try again when they answer`
+}
+
+function converged(read: LiveRead): boolean {
+  const everyAfter = read.changes.every((cs) => cs.servers.every((s) => s.state === 'after'))
+  const serials = new Set(read.serials.map((s) => s.serial))
+  return everyAfter && serials.size === 1 && !serials.has(null)
+}
+
+function pendingDescription(read: LiveRead): string {
+  const parts: string[] = []
+  for (const cs of read.changes) {
+    for (const s of cs.servers) if (s.state !== 'after') parts.push(`${serverName(s.server)} serves ${s.state === 'unreadable' ? `nothing usable (${s.problem})` : `the ${s.state === 'before' ? 'old' : 'unexpected'} ${cs.change.name} ${cs.change.type}`}`)
+  }
+  const serials = [...new Set(read.serials.map((s) => s.serial))]
+  if (serials.length > 1) parts.push(`SOA serials differ (${read.serials.map((s) => `${s.server} ${s.serial ?? '-'}`).join(', ')})`)
+  return [...new Set(parts)].join('; ')
+}
+
+/**
+ * One DNS change, idempotent and crash-safe: read every authoritative server;
+ * all show the after-state → done; all show the before-state → journal the
+ * intent, apply, journal the outcome; anything else → drift, nothing touched.
+ * Then wait until every server serves the after-state with one SOA serial.
+ */
+export async function performChange(stepId: string, changes: readonly RRsetChange[], zone: string, deps: RunnerDeps, openIntent?: JournalEntry): Promise<ChangeResult> {
+  const timing = {...DEFAULT_TIMING, ...deps.timing}
+  const read = await readLive(deps.client, zone, deps.authServers, changes, {timeoutMs: timing.queryTimeoutMs})
+  const states = read.changes
+  if (states.some((cs) => cs.servers.some((s) => s.state === 'unreadable'))) return {kind: 'unreadable', message: unreadableMessage(stepId, states)}
+  if (states.some((cs) => cs.servers.some((s) => s.state === 'other'))) {
+    await deps.journal.append({event: 'drift', step: stepId, message: 'live DNS matches neither the before nor the after state', live: states.map((cs) => ({name: cs.change.name, type: cs.change.type, servers: cs.servers.map((s) => ({server: serverName(s.server), state: s.state, live: s.live}))}))})
+    return {kind: 'drift', message: driftMessage(stepId, states)}
+  }
+  // A change shown by some server (a secondary still catching up) was made already: never send it twice.
+  const toApply = states.filter((cs) => cs.servers.every((s) => s.state === 'before')).map((cs) => cs.change)
+  const alreadyThere = states.length - toApply.length
+  if (openIntent) {
+    await deps.journal.append({
+      event: 'interrupted-intent',
+      step: stepId,
+      intent: openIntent.intent,
+      message:
+        toApply.length === 0
+          ? `a run (pid ${openIntent.pid}) stopped after its intent; live DNS shows the change made, so it is not sent again`
+          : `a run (pid ${openIntent.pid}) stopped after its intent; live DNS shows ${alreadyThere === 0 ? 'no part' : `${alreadyThere} of ${states.length} changes`} of it made, so the rest is sent now`,
+    })
+  }
+  let intentId: string | undefined
+  if (toApply.length > 0) {
+    intentId = deps.journal.newIntentId()
+    const recordChanges = toApply.map(toRecordChange)
+    await deps.journal.append({event: 'intent', step: stepId, intent: intentId, host: deps.host.name, changes: recordChanges})
+    deps.failpoint?.(`after-intent:${stepId}`)
+    try {
+      await deps.host.apply(recordChanges)
+    } catch (err) {
+      const error = err instanceof UserError ? err : new UserError(`step ${stepId}: the DNS host failed: ${(err as Error).message}`, {cause: err})
+      await deps.journal.append({event: 'outcome', step: stepId, intent: intentId, result: 'failed', message: error.message, ...(err instanceof DnsHostError ? {errorKind: err.kind} : {})})
+      return {kind: 'host-error', error}
+    }
+    deps.failpoint?.(`after-apply:${stepId}`)
+    await deps.journal.append({event: 'outcome', step: stepId, intent: intentId, result: 'applied'})
+  } else {
+    await deps.journal.append({event: 'already-applied', step: stepId, message: alreadyThere === states.length && states.every((cs) => cs.servers.every((s) => s.state === 'after')) ? 'every authoritative server already serves the after-state' : 'the change is live on some servers; waiting for the rest'})
+  }
+
+  const started = deps.clock.now()
+  let delay = timing.pollMinMs
+  let last = read
+  for (let round = 0; ; round++) {
+    if (round > 0) last = await readLive(deps.client, zone, deps.authServers, changes, {timeoutMs: timing.queryTimeoutMs})
+    if (round === 1) deps.failpoint?.(`converging:${stepId}`)
+    if (converged(last)) {
+      const at = deps.clock.now()
+      await deps.journal.append({event: 'converged', step: stepId, serials: last.serials})
+      return {kind: 'done', appliedNow: toApply.length > 0, at, evidence: {appliedBy: toApply.length > 0 ? 'this run' : 'found applied', servers: last.serials, convergedAt: new Date(at).toISOString(), ...(intentId ? {intent: intentId} : {})}}
+    }
+    if (round === 0) await deps.journal.append({event: 'propagating', step: stepId, message: pendingDescription(last)})
+    if (deps.interrupt?.aborted) return {kind: 'interrupted', applied: true, message: `interrupted while waiting for the authoritative servers to serve ${stepId}: ${pendingDescription(last)}`}
+    if (deps.clock.now() - started >= timing.convergeTimeoutMs) {
+      return {kind: 'timeout', message: `step ${stepId}: the change was made but not every authoritative server serves it after ${Math.round(timing.convergeTimeoutMs / 1000)} s: ${pendingDescription(last)}; check zone transfers (NOTIFY/IXFR) to the secondaries, then resume`}
+    }
+    await deps.clock.sleep(delay, deps.interrupt)
+    delay = Math.min(delay * 2, timing.pollMaxMs)
+  }
+}

@@ -1,0 +1,64 @@
+import type {PlanState, StepKind, StepStatus} from '../plan/state.js'
+import {holderAlive, type LockInfo} from './lock.js'
+import {nextStepIndex, notBefore} from './timeline.js'
+
+export type PlanRunState = 'planned' | 'running' | 'waiting' | 'paused' | 'done' | 'failed' | 'rolled-back'
+
+/** The `status --json` shape (DESIGN.md "JSON shapes"), with a few additive fields. */
+export interface StatusReport {
+  domain: string
+  plan: string
+  state: PlanRunState
+  steps: Array<{id: string; kind: StepKind; title: string; status: StepStatus; notBefore: string | null; startedAt: string | null; finishedAt: string | null; error: string | null}>
+  next: {id: string; title: string; due: string | null; dueKnown: boolean} | null
+  lock: {pid: number; command: string; startedAt: string; host: string} | null
+  pausedAt: string | null
+  rollback: PlanState['rollback'] | null
+  /** What to type to continue, when there is something to continue. */
+  resumeCommand: string | null
+}
+
+export function planStatus(plan: PlanState, options: {planPath: string; lock: LockInfo | null; now: number; resumeCommand: string}): StatusReport {
+  const live = options.lock && holderAlive(options.lock) ? options.lock : null
+  const nextIndex = nextStepIndex(plan)
+  const next = nextIndex === null ? null : plan.steps[nextIndex]
+  const nb = next ? notBefore(plan, next) : null
+  const due = nb?.kind === 'at' ? nb.at : null
+
+  let state: PlanRunState
+  if (plan.rollback?.status === 'done') state = 'rolled-back'
+  else if (plan.rollback?.status === 'failed') state = 'failed'
+  else if (plan.rollback?.status === 'running') state = live ? 'running' : 'failed'
+  else if (next === null) state = 'done'
+  else if (plan.steps.some((s) => s.status === 'failed')) state = 'failed'
+  else if (live) state = due !== null && due > options.now ? 'waiting' : 'running'
+  else if (plan.pausedAt) state = 'paused'
+  else if (due !== null && due > options.now) state = 'waiting'
+  else if (plan.steps.every((s) => s.status === 'pending')) state = 'planned'
+  // Started, not finished, nobody running it and nothing to wait for: a run stopped (crash, Ctrl-C) and resume continues it.
+  else state = 'paused'
+
+  return {
+    domain: plan.domain,
+    plan: options.planPath,
+    state,
+    steps: plan.steps.map((s) => {
+      const snb = s.status === 'done' || s.status === 'skipped' ? null : notBefore(plan, s)
+      return {
+        id: s.id,
+        kind: s.kind,
+        title: s.title,
+        status: s.status,
+        notBefore: snb?.kind === 'at' ? new Date(snb.at).toISOString() : (s.notBefore ?? null),
+        startedAt: s.startedAt ?? null,
+        finishedAt: s.finishedAt ?? null,
+        error: s.error ?? null,
+      }
+    }),
+    next: next ? {id: next.id, title: next.title, due: due === null ? null : new Date(due).toISOString(), dueKnown: nb?.kind !== 'unknown'} : null,
+    lock: live ? {pid: live.pid, command: live.command, startedAt: live.startedAt, host: live.host} : null,
+    pausedAt: plan.pausedAt ?? null,
+    rollback: plan.rollback ?? null,
+    resumeCommand: state === 'done' || state === 'rolled-back' || state === 'running' || (state === 'planned') ? null : options.resumeCommand,
+  }
+}
