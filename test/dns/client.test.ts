@@ -44,7 +44,7 @@ function answer(req: DecodedPacket, extra: Partial<packet.Packet> = {}): packet.
 describe('answer matching (RFC 5452)', () => {
   test('ignores answers with the wrong ID or question and keeps waiting for the real one', async () => {
     const server = await fakeUdp((req, reply) => {
-      reply(answer(req, {id: (req.id + 1) % 65536, answers: [{type: 'MX', name: req.questions![0].name, ttl: 1, data: {preference: 0, exchange: 'evil.test'}}]}))
+      reply(answer(req, {id: ((req.id ?? 0) + 1) % 65536, answers: [{type: 'MX', name: req.questions![0].name, ttl: 1, data: {preference: 0, exchange: 'evil.test'}}]}))
       reply(answer(req, {questions: [{type: 'MX', name: 'other.test'}]}))
       setTimeout(() => reply(answer(req)), 20)
     })
