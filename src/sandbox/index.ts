@@ -24,9 +24,9 @@ export interface ResolverSpec {
  */
 export const DEFAULT_SANDBOX_RESOLVERS: ResolverSpec[] = [
   {name: 'steady', description: 'a well-behaved cache'},
-  {name: 'clamping', behaviour: {minTtl: 1800}, description: 'raises TTLs below 30 min (cache-min-ttl 1800)'},
-  {name: 'slow', behaviour: {delayMs: 120}, description: 'answers 120 ms late'},
-  {name: 'lossy', behaviour: {dropEvery: 3}, description: 'drops every third UDP query'},
+  {name: 'clamping', behaviour: {minTtl: 600}, description: 'raises TTLs below 10 min (cache-min-ttl 600)'},
+  {name: 'slow', behaviour: {delayMs: 50}, description: 'answers 50 ms late'},
+  {name: 'lossy', behaviour: {dropEvery: 4}, description: 'drops every fourth UDP query'},
   {name: 'secondary-first', behaviour: {prefer: 1}, description: 'asks the secondary first'},
 ]
 

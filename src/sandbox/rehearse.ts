@@ -1,0 +1,349 @@
+import {auditDomain} from '../audit/audit.js'
+import {createDnsClient, type DnsClient} from '../dns/client.js'
+import {canonicalName} from '../dns/names.js'
+import type {MxData} from '../dns/records.js'
+import type {DnsServer} from '../dns/server.js'
+import {createHost} from '../hosts/index.js'
+import {UserError} from '../lib/errors.js'
+import {dim} from '../lib/style.js'
+import {formatClock} from '../lib/time.js'
+import {auditTarget, type Config} from '../plan/config.js'
+import {observeDomain} from '../plan/observe.js'
+import {toPlanState} from '../plan/plan-file.js'
+import {planCutover, type CutoverPlan} from '../plan/planner.js'
+import type {PlanState, Step} from '../plan/state.js'
+import {resolveTarget} from '../plan/target.js'
+import {getProfile} from '../profiles/index.js'
+import {memoryJournal} from '../run/journal.js'
+import {runPlan, type RunOutcome} from '../run/runner.js'
+import type {RunnerDeps, VerifyFn} from '../run/types.js'
+import {createUi} from '../run/ui.js'
+import {watchPropagation} from '../verify/watch.js'
+import type {AuthServer} from '../zone/discover.js'
+import {rdataKeys, type RRset} from '../zone/rrset.js'
+import type {Actor} from './clock.js'
+import type {StartingState} from './demo.js'
+import {createSimClock, DEFAULT_SANDBOX_RESOLVERS, startSandbox, type ResolverSpec, type Sandbox} from './index.js'
+import {startSenders, type MailReport, type Readiness} from './mail.js'
+import {buildReport, type RehearsalReport} from './report.js'
+import {worldNeeds, worldZone} from './world.js'
+import {createZone} from './zone.js'
+
+/** Per query inside the sandbox: loopback answers in well under a millisecond, the slow resolver in its delay. */
+const SANDBOX_QUERY_TIMEOUT_MS = 150
+const TSIG_ENV = 'MXCUT_SANDBOX_TSIG_SECRET'
+
+export interface RehearseOptions {
+  /** What the zone serves before the cutover. */
+  start: StartingState
+  /** Either a config to plan against the sandbox, or a plan made earlier. */
+  source: {kind: 'config'; config: Config; domain: string; configPath?: string} | {kind: 'plan'; plan: PlanState}
+  resolvers?: ResolverSpec[]
+  secondaryLagMs?: number
+  /** Where the step-by-step log goes (one line per call). */
+  write: (line: string) => void
+  /** The command shown in the runner's messages. */
+  commandLine: string
+}
+
+export interface Rehearsal {
+  report: RehearsalReport
+  plan: PlanState
+}
+
+/**
+ * Rehearses a cutover: loads today's records into the sandbox, plans (or
+ * takes the plan) against it, and runs every step through the real runner
+ * with --yes answers and simulated time, while simulated senders deliver mail
+ * through each resolver. Nothing outside loopback is contacted.
+ */
+export async function rehearse(options: RehearseOptions): Promise<Rehearsal> {
+  const realStart = performance.now()
+  const {start} = options
+  const zone = canonicalName(start.zone)
+  const planInput = options.source.kind === 'plan' ? options.source.plan : null
+  const config = options.source.kind === 'config' ? options.source.config : null
+  const domain = canonicalName(planInput?.domain ?? (options.source.kind === 'config' ? options.source.domain : zone))
+
+  const target = config ? resolveTarget(config, domain) : null
+  const sourceInclude = config && config.source.profile !== 'auto' ? getProfile(config.source.profile).spfInclude : null
+  const planned = planInput ? planChanges(planInput) : []
+  const needs = worldNeeds(zone, [...start.rrsets, ...planned], {
+    hosts: [...(target?.mx.map((m) => m.exchange) ?? []), ...(target?.autodiscover ? [target.autodiscover.value] : [])],
+    spf: [...(target?.spfInclude ? [target.spfInclude] : []), ...(sourceInclude ? [sourceInclude] : [])],
+    dkim: target?.dkim.filter((d) => d.type === 'CNAME').map((d) => d.value) ?? [],
+  })
+
+  const clock = createSimClock()
+  const nsNames = [`ns1.${zone}`, `ns2.${zone}`]
+  const zoneData = createZone(zone, {ttl: start.soa.ttl, data: {...start.soa}}, [
+    ...start.rrsets.filter((s) => !(s.name === zone && s.type === 'NS')),
+    // The sandbox's own servers answer for the zone; their names live in it.
+    {name: zone, type: 'NS', ttl: 3600, records: nsNames},
+    ...nsNames.map((n) => ({name: n, type: 'A', ttl: 3600, records: ['127.0.0.1']})),
+  ])
+  const sandbox = await startSandbox({
+    clock,
+    zones: [zoneData],
+    world: worldZone(needs),
+    resolvers: options.resolvers ?? DEFAULT_SANDBOX_RESOLVERS,
+    secondaryLagMs: options.secondaryLagMs,
+    upstreamTimeoutMs: SANDBOX_QUERY_TIMEOUT_MS,
+  })
+  const previousSecret = process.env[TSIG_ENV]
+  try {
+    const client = createDnsClient({timeoutMs: SANDBOX_QUERY_TIMEOUT_MS, retries: 2})
+    const authServers: AuthServer[] = sandbox.nameservers.map((s, i) => ({...s, host: nsNames[i]}))
+    const resolverServers: DnsServer[] = sandbox.resolvers.map((r) => r.server)
+
+    let plan: PlanState
+    let cutover: CutoverPlan | null = null
+    if (options.source.kind === 'config') {
+      cutover = await planAgainstSandbox(options.source.config, domain, {client, authServers, resolvers: resolverServers, now: () => new Date(clock.now())})
+      if (cutover.blockers.length > 0) {
+        throw new UserError(`the plan is refused in the sandbox too: ${cutover.blockers.map((b) => `${b.code} (${b.message})`).join('; ')}`)
+      }
+      plan = toPlanState(cutover, options.source.config, options.source.configPath)
+    } else {
+      plan = restart(options.source.plan)
+    }
+
+    const readiness = readinessFor(plan, sandbox, start, domain)
+    const senders = startSenders({clock, domain, resolvers: sandbox.resolvers, readiness: readiness.readiness, timeoutMs: SANDBOX_QUERY_TIMEOUT_MS})
+    const runner = clock.actor('runner')
+    process.env[TSIG_ENV] = sandbox.tsig.secret.toString('base64')
+    const host = createHost(
+      {host: 'rfc2136', rfc2136: {server: `${sandbox.primary.server.address}:${sandbox.primary.server.port}`, zone, key: {name: sandbox.tsig.name, algorithm: sandbox.tsig.algorithm, secret: `env:${TSIG_ENV}`}}},
+      {zone, client, authServers, print: options.write, requestTimeoutMs: 2000},
+    )
+    const journal = memoryJournal(() => clock.now())
+    let latest = plan
+    const deps: RunnerDeps = {
+      host,
+      client,
+      authServers,
+      clock: runner,
+      // Every line carries the simulated local time, as a log of the real run would.
+      ui: createUi({interactive: false, write: (t) => t.replace(/\n$/, '').split('\n').forEach((l) => options.write(`${dim(formatClock(runner.now()))}  ${l}`))}),
+      prompter: null,
+      verify: sandboxVerify({client, domain, authServers, resolvers: resolverServers, actor: runner}),
+      async save(p) {
+        latest = p
+        readiness.observe(p)
+      },
+      journal,
+      // The runner's own timeouts, so a rehearsal fails where the real run would; only queries are quicker on loopback.
+      timing: {queryTimeoutMs: SANDBOX_QUERY_TIMEOUT_MS},
+    }
+    const startedAt = clock.now()
+    let outcome: RunOutcome
+    try {
+      const result = await runPlan(plan, deps, {yes: true, resumeCommand: options.commandLine})
+      outcome = result.outcome
+      latest = result.plan
+    } catch (err) {
+      outcome = {kind: 'failed', step: latest.steps.find((s) => s.status === 'running' || s.status === 'failed')?.id ?? '?', message: err instanceof Error ? err.message : String(err)}
+    } finally {
+      runner.done()
+    }
+    const finishedAt = clock.now()
+    const mail: MailReport = await senders.stop()
+    const finalState = await readFinal(client, sandbox, domain)
+    const report = buildReport({
+      plan: latest,
+      cutover,
+      outcome,
+      sandbox,
+      domain,
+      startedAt,
+      finishedAt,
+      realMs: performance.now() - realStart,
+      mail,
+      readiness: readiness.summary(),
+      finalState,
+      standIns: needs,
+      journal: journal.entries,
+    })
+    return {report, plan: latest}
+  } finally {
+    if (previousSecret === undefined) delete process.env[TSIG_ENV]
+    else process.env[TSIG_ENV] = previousSecret
+    await sandbox.close()
+  }
+}
+
+/** Observes the sandbox as `mxcut plan` observes live DNS, runs the audit against it, and plans. */
+async function planAgainstSandbox(
+  config: Config,
+  domain: string,
+  env: {client: DnsClient; authServers: AuthServer[]; resolvers: DnsServer[]; now: () => Date},
+): Promise<CutoverPlan> {
+  const settings = {client: env.client, resolvers: env.resolvers, nameservers: env.authServers, timeoutMs: SANDBOX_QUERY_TIMEOUT_MS}
+  const {observed} = await observeDomain(domain, config, {
+    ...settings,
+    now: env.now,
+    audit: async (d) => {
+      const t = auditTarget(config, d)
+      const {report} = await auditDomain(d, {
+        ...settings,
+        target: {profile: getProfile(t.profile), overrides: {mx: t.mx, spfInclude: t.spfInclude, verification: t.verification}},
+        ...(config.source.profile === 'auto' ? {} : {source: getProfile(config.source.profile)}),
+        // The sandbox has DNS only: no SMTP server or MTA-STS policy host to probe.
+        smtp: false,
+        smtpPort: 25,
+        probeTimeoutMs: SANDBOX_QUERY_TIMEOUT_MS,
+      })
+      return report.findings
+    },
+  })
+  return planCutover(observed, config, env.now())
+}
+
+/** A plan made earlier, set back to its first step: the sandbox starts from the state it observed. */
+function restart(plan: PlanState): PlanState {
+  const copy: PlanState = structuredClone(plan)
+  delete copy.pausedAt
+  delete copy.rollback
+  for (const step of copy.steps) {
+    step.status = 'pending'
+    for (const key of ['notBefore', 'startedAt', 'finishedAt', 'evidence', 'error'] as const) delete step[key]
+  }
+  return copy
+}
+
+function planChanges(plan: PlanState): RRset[] {
+  const out: RRset[] = []
+  for (const step of plan.steps) {
+    for (const c of step.changes ?? []) {
+      if (c.before) out.push(c.before)
+      if (c.after) out.push(c.after)
+    }
+  }
+  return out
+}
+
+/** The MX the plan ends with: what senders must reach at the end. */
+export function finalMx(plan: PlanState): MxData[] {
+  let mx: MxData[] = plan.observed.mx.records
+  for (const step of plan.steps) for (const c of step.changes ?? []) if (c.type === 'MX' && canonicalName(c.name) === canonicalName(plan.domain)) mx = (c.after?.records ?? []) as MxData[]
+  return mx
+}
+
+/**
+ * When each mail host accepts mail for the domain. The target accepts once
+ * its domain-verification TXT is published (the provider verifies the domain
+ * from DNS); without a verification value it accepts from the start. The
+ * source is switched off when the plan says mail flows to the target: the
+ * checkpoint that follows the last verification (confirm-mail-flow), or that
+ * verification itself.
+ */
+function readinessFor(plan: PlanState, sandbox: Sandbox, start: StartingState, domain: string) {
+  const targetHosts = new Set(finalMx(plan).map((m) => m.exchange))
+  const sourceHosts = new Set(plan.observed.mx.records.map((m) => canonicalName(m.exchange)).filter((x) => x !== '.' && !targetHosts.has(x)))
+  const verification = typeof (plan.config as {target?: {verification?: unknown}}).target?.verification === 'string'
+    ? String((plan.config as {target: {verification: string}}).target.verification)
+    : null
+  const hasVerification = (txt: RRset | null | undefined) => Boolean(verification && txt?.records.some((r) => String(r) === verification))
+  const startTxt = start.rrsets.find((s) => s.name === domain && s.type === 'TXT')
+  let targetReadyAt: number | null = !verification || hasVerification(startTxt) ? sandbox.clock.now() : null
+  sandbox.primary.onChange((z) => {
+    if (targetReadyAt === null && hasVerification(z.rrsets.get(`${domain} TXT`))) targetReadyAt = sandbox.clock.now()
+  })
+  const lastVerify = plan.steps.map((s) => s.kind).lastIndexOf('verify')
+  const after = lastVerify >= 0 ? plan.steps[lastVerify + 1] : undefined
+  const switchOffStep: Step | undefined = after?.kind === 'checkpoint' ? after : lastVerify >= 0 ? plan.steps[lastVerify] : undefined
+  let sourceOffAt: number | null = null
+  const readiness: Readiness = {
+    role: (x) => (targetHosts.has(x) ? 'target' : sourceHosts.has(x) ? 'source' : 'other'),
+    refuses(x, at) {
+      if (targetHosts.has(x) && (targetReadyAt === null || at < targetReadyAt)) {
+        return verification ? `the target does not accept mail for ${domain} before the domain is verified (${verification} not published yet)` : 'the target is not ready'
+      }
+      if (sourceHosts.has(x) && sourceOffAt !== null && at >= sourceOffAt) return `the source was switched off after ${switchOffStep?.id}`
+      return null
+    },
+  }
+  return {
+    readiness,
+    observe(p: PlanState) {
+      if (sourceOffAt === null && switchOffStep && p.steps.find((s) => s.id === switchOffStep.id)?.status === 'done') sourceOffAt = sandbox.clock.now()
+    },
+    summary: () => ({targetHosts: [...targetHosts], sourceHosts: [...sourceHosts], verification, targetReadyAt, sourceOffAt, switchOffStep: switchOffStep?.id ?? null}),
+  }
+}
+
+/** The runner's verify step against the sandbox: the real verifier, on the simulated clock, one sample per resolver (each has one cache). */
+function sandboxVerify(env: {client: DnsClient; domain: string; authServers: AuthServer[]; resolvers: DnsServer[]; actor: Actor}): VerifyFn {
+  return async (input) => {
+    const result = await watchPropagation({
+      client: env.client,
+      domain: input.domain,
+      expected: input.expected,
+      authoritative: env.authServers,
+      resolvers: env.resolvers,
+      samples: 1,
+      publishedTtl: input.publishedTtl,
+      timeoutMs: SANDBOX_QUERY_TIMEOUT_MS,
+      now: () => env.actor.now(),
+      sleep: (ms, signal) => env.actor.sleep(ms, signal),
+      deadline: input.deadline,
+      signal: input.signal,
+      maxIntervalMs: 60_000,
+      nearIntervalMs: 1000,
+    })
+    const r = result.report
+    const updated = r.summary.updated
+    const total = r.resolvers.length
+    return {
+      converged: result.converged,
+      timedOut: result.timedOut,
+      aborted: result.aborted,
+      summary: `${updated} of ${total} resolvers serve the new MX${r.authoritativeUpdated ? ', every authoritative server too' : ''}`,
+      pending: r.pending,
+      evidence: {convergedAt: result.convergedAt, rounds: result.rounds, resolvers: r.resolvers.map((x) => ({name: x.name, status: x.status}))},
+    }
+  }
+}
+
+async function readFinal(client: DnsClient, sandbox: Sandbox, domain: string) {
+  const servers = [
+    {name: 'primary', server: sandbox.primary.server},
+    {name: 'secondary', server: sandbox.secondary.server},
+  ]
+  return Promise.all(
+    servers.map(async ({name, server}) => {
+      const [mx, soa] = await Promise.all([
+        client.query(server, domain, 'MX', {recursion: false}),
+        client.query(server, domain, 'SOA', {recursion: false}),
+      ])
+      const mxSet = mx.answers.filter((a) => a.type === 'MX')
+      return {
+        server: name,
+        serial: (soa.answers.find((a) => a.type === 'SOA')?.data as {serial?: number} | undefined)?.serial ?? null,
+        mxTtl: mxSet.length > 0 ? Math.min(...mxSet.map((a) => a.ttl)) : null,
+        mx: rdataKeys({type: 'MX', records: mxSet.map((a) => a.data as MxData)}),
+      }
+    }),
+  )
+}
+
+/** Today's records as a plan observed them. */
+export function startingStateFromPlan(plan: PlanState): StartingState {
+  if (!plan.observed.soa) throw new UserError(`plan ${plan.id} recorded no SOA for ${plan.zone}; make the plan again with mxcut plan`)
+  const rrsets = plan.observed.rrsets.map((r) => r.rrset).filter((r): r is NonNullable<typeof r> => r !== null)
+  const {ttl, ...soa} = plan.observed.soa
+  return {zone: plan.zone, soa: {...soa, ttl}, rrsets: rrsets.map((r) => ({name: canonicalName(r.name), type: r.type, ttl: r.ttl, records: r.records}))}
+}
+
+/** Today's records read live from the domain's authoritative servers, as `mxcut plan` reads them. */
+export async function startingStateLive(
+  config: Config,
+  domain: string,
+  settings: {client: DnsClient; resolvers: import('../dns/server.js').ServerSpec[]; nameservers: DnsServer[]; timeoutMs: number},
+): Promise<StartingState> {
+  const {observed} = await observeDomain(domain, config, settings)
+  if (!observed.soa) throw new UserError(`no authoritative server of ${observed.zone} answered with its SOA; check the name servers (or --nameserver) and try again`)
+  const {ttl, ...soa} = observed.soa
+  const rrsets = Object.values(observed.rrsets).filter((r): r is RRset => r !== null)
+  return {zone: observed.zone, soa: {...soa, ttl}, rrsets}
+}
