@@ -1,4 +1,4 @@
-import Cloudflare from 'cloudflare'
+import type Cloudflare from 'cloudflare'
 import {canonicalName} from '../dns/names.js'
 import type {MxData} from '../dns/records.js'
 import {errorMessage, UserError} from '../lib/errors.js'
@@ -74,19 +74,23 @@ export function createCloudflareHost(settings: CloudflareSettings, deps: Cloudfl
   const baseURL = (settings.baseUrl ?? CLOUDFLARE_API).replace(/\/+$/, '')
   const where = `Cloudflare API${settings.baseUrl ? ` at ${baseURL}` : ''}`
   let client: Cloudflare | undefined
+  let sdk: typeof Cloudflare | undefined
   let zoneId = settings.zoneId
 
-  function connect(): Cloudflare {
+  async function connect(): Promise<Cloudflare> {
     assertConnectionAllowed('HTTPS', new URL(baseURL).hostname)
-    client ??= new Cloudflare({apiToken: resolveSecret(settings.apiToken, 'dns.cloudflare.apiToken'), baseURL, timeout: deps.timeoutMs ?? 30_000})
+    // Loaded on first use: the SDK takes seconds to import, and most runs never need it.
+    sdk ??= (await import('cloudflare')).default
+    client ??= new sdk({apiToken: resolveSecret(settings.apiToken, 'dns.cloudflare.apiToken'), baseURL, timeout: deps.timeoutMs ?? 30_000})
     return client
   }
 
   /** Turns SDK errors into one typed line; the token is in a header, never in these messages. */
   function translate(err: unknown, doing: string): never {
     if (err instanceof UserError) throw err
-    if (err instanceof Cloudflare.APIConnectionError) throw new DnsHostError('unreachable', `${where} did not answer while ${doing}`, {cause: err})
-    if (err instanceof Cloudflare.APIError) {
+    if (!sdk) throw err
+    if (err instanceof sdk.APIConnectionError) throw new DnsHostError('unreachable', `${where} did not answer while ${doing}`, {cause: err})
+    if (err instanceof sdk.APIError) {
       const detail = (err.errors ?? []).map((e) => `${e.code}: ${e.message}`).join('; ') || `HTTP ${err.status}`
       if (err.status === 401 || err.status === 403) {
         throw new DnsHostError('auth', `${where} refused the token from ${settings.apiToken} while ${doing} (${detail}); it needs Zone.DNS edit on ${zone}`)
@@ -115,7 +119,7 @@ export function createCloudflareHost(settings: CloudflareSettings, deps: Cloudfl
 
   async function list(name: string, type: string): Promise<CfRecord[]> {
     if (!SUPPORTED.has(type)) throw new DnsHostError('not-supported', `record type ${type} is not supported with Cloudflare by mxcut yet`)
-    const cf = connect()
+    const cf = await connect()
     const id = await getZoneId(cf)
     const out: CfRecord[] = []
     try {
@@ -145,7 +149,7 @@ export function createCloudflareHost(settings: CloudflareSettings, deps: Cloudfl
       for (const r of await list(change.name, change.type)) deletes.push({id: r.id})
       if (change.action === 'replace') for (const data of change.records) posts.push(postOf(change, data))
     }
-    const cf = connect()
+    const cf = await connect()
     const id = await getZoneId(cf)
     try {
       // One batch runs in one database transaction: deletes first, then posts.

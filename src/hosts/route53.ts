@@ -1,12 +1,4 @@
-import {
-  ChangeResourceRecordSetsCommand,
-  GetChangeCommand,
-  ListResourceRecordSetsCommand,
-  Route53Client,
-  type Change,
-  type ResourceRecordSet,
-  type RRType,
-} from '@aws-sdk/client-route-53'
+import type {Change, ResourceRecordSet, Route53Client, RRType} from '@aws-sdk/client-route-53'
 import {canonicalName} from '../dns/names.js'
 import {errorMessage, UserError} from '../lib/errors.js'
 import {assertConnectionAllowed, loopbackOnly} from '../lib/loopback-guard.js'
@@ -52,11 +44,13 @@ export function createRoute53Host(settings: Route53Settings, deps: Route53Deps):
   const zone = canonicalName(deps.zone)
   const endpoint = settings.endpoint?.replace(/\/+$/, '')
   const where = `Route 53${endpoint ? ` at ${endpoint}` : ''} (hosted zone ${settings.hostedZoneId})`
+  type Sdk = typeof import('@aws-sdk/client-route-53')
   let client: Route53Client | undefined
+  let sdk: Sdk | undefined
 
-  function connect(): Route53Client {
+  async function connect(): Promise<{r53: Route53Client; api: Sdk}> {
     assertConnectionAllowed('HTTPS', new URL(endpoint ?? ROUTE53_ENDPOINT).hostname)
-    if (client) return client
+    if (client && sdk) return {r53: client, api: sdk}
     const {accessKeyId, secretAccessKey} = settings
     if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
       throw new UserError('dns.route53: give both accessKeyId and secretAccessKey references, or neither to use the AWS credential chain')
@@ -65,7 +59,9 @@ export function createRoute53Host(settings: Route53Settings, deps: Route53Deps):
       // The default chain may ask the instance metadata service, which the loopback guard cannot see.
       throw new UserError('dns.route53: with MXCUT_LOOPBACK_ONLY set, give accessKeyId and secretAccessKey references (the AWS credential chain may reach the network)')
     }
-    client = new Route53Client({
+    // Loaded on first use, so runs with other hosts do not pay for the SDK.
+    sdk ??= await import('@aws-sdk/client-route-53')
+    client = new sdk.Route53Client({
       region: settings.region ?? 'us-east-1',
       ...(endpoint ? {endpoint} : {}),
       ...(accessKeyId && secretAccessKey
@@ -73,7 +69,7 @@ export function createRoute53Host(settings: Route53Settings, deps: Route53Deps):
         : {}),
       maxAttempts: 3,
     })
-    return client
+    return {r53: client, api: sdk}
   }
 
   function translate(err: unknown, doing: string): never {
@@ -91,11 +87,11 @@ export function createRoute53Host(settings: Route53Settings, deps: Route53Deps):
   }
 
   async function read(name: string, type: string): Promise<RRset | null> {
-    const r53 = connect()
+    const {r53, api} = await connect()
     let sets: ResourceRecordSet[]
     try {
       const out = await r53.send(
-        new ListResourceRecordSetsCommand({HostedZoneId: settings.hostedZoneId, StartRecordName: canonicalName(name) + '.', StartRecordType: type as RRType, MaxItems: 1}),
+        new api.ListResourceRecordSetsCommand({HostedZoneId: settings.hostedZoneId, StartRecordName: canonicalName(name) + '.', StartRecordType: type as RRType, MaxItems: 1}),
       )
       sets = out.ResourceRecordSets ?? []
     } catch (err) {
@@ -129,14 +125,14 @@ export function createRoute53Host(settings: Route53Settings, deps: Route53Deps):
     return live ? [{Action: 'DELETE', ResourceRecordSet: recordSet(live.name, live.type, live.ttl, live.records)}] : []
   }
 
-  async function waitInSync(r53: Route53Client, id: string): Promise<void> {
+  async function waitInSync(r53: Route53Client, api: Sdk, id: string): Promise<void> {
     const interval = deps.pollIntervalMs ?? 2000
     const timeoutMs = deps.timeoutMs ?? 300_000
     const deadline = Date.now() + timeoutMs
     for (;;) {
       let status: string | undefined
       try {
-        status = (await r53.send(new GetChangeCommand({Id: id}))).ChangeInfo?.Status
+        status = (await r53.send(new api.GetChangeCommand({Id: id}))).ChangeInfo?.Status
       } catch (err) {
         translate(err, `checking change ${id}`)
       }
@@ -152,11 +148,11 @@ export function createRoute53Host(settings: Route53Settings, deps: Route53Deps):
     if (changes.length === 0) return
     const batch = (await Promise.all(changes.map(changesFor))).flat()
     if (batch.length === 0) return
-    const r53 = connect()
+    const {r53, api} = await connect()
     let changeId: string | undefined
     try {
       const out = await r53.send(
-        new ChangeResourceRecordSetsCommand({HostedZoneId: settings.hostedZoneId, ChangeBatch: {Comment: `mxcut ${zone}`, Changes: batch}}),
+        new api.ChangeResourceRecordSetsCommand({HostedZoneId: settings.hostedZoneId, ChangeBatch: {Comment: `mxcut ${zone}`, Changes: batch}}),
       )
       changeId = out.ChangeInfo?.Id
     } catch (err) {
@@ -169,7 +165,7 @@ export function createRoute53Host(settings: Route53Settings, deps: Route53Deps):
       translate(err, `the change to ${zone}`)
     }
     if (!changeId) throw new DnsHostError('rejected', `${where} accepted the change without a change id to follow`)
-    await waitInSync(r53, changeId)
+    await waitInSync(r53, api, changeId)
   }
 
   return {name: 'route53', atomic: true, read, apply}
