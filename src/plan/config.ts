@@ -198,7 +198,8 @@ export const configSchema = z
         ctx.addIssue({code: 'custom', path: ['target', 'mx'], message: "is one domain's MX; with several domains give each its own: domains: [{name: …, mx: [...]}]"})
       }
     }
-    if (c.target.profile === 'custom' && !c.target.mx && !(c.domains ?? []).every((d) => typeof d !== 'string' && d.mx)) {
+    const everyDomainHasMx = c.domains !== undefined && c.domains.every((d) => typeof d !== 'string' && d.mx !== undefined)
+    if (safeProfile(c.target.profile)?.id === 'custom' && !c.target.mx && !everyDomainHasMx) {
       ctx.addIssue({code: 'custom', path: ['target', 'mx'], message: 'is required with target.profile custom: give the new provider\'s MX, e.g. ["10 mx1.provider.example"]'})
     }
     const prefix = safeProfile(c.target.profile)?.verificationPrefix
@@ -372,11 +373,11 @@ export async function loadConfig(path: string): Promise<Config> {
 }
 
 export function parseConfigText(text: string, where: string): Config {
-  const doc = parseDocument(text, {prettyErrors: false, uniqueKeys: true})
+  const doc = parseDocument(text, {prettyErrors: true, uniqueKeys: true})
   if (doc.errors.length > 0) {
     const e = doc.errors[0]
     const line = e.linePos?.[0]
-    throw new UserError(`${where}: not valid YAML${line ? ` at line ${line.line}, column ${line.col}` : ''}: ${e.message.split('\n')[0]}`)
+    throw new UserError(`${where}: not valid YAML${line ? ` at line ${line.line}, column ${line.col}` : ''}: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`)
   }
   const data: unknown = doc.toJS()
   if (data === null || data === undefined) throw new UserError(`${where}: the file is empty; start from plans/examples/ or run mxcut init`)
