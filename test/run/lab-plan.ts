@@ -134,3 +134,23 @@ export async function until(what: string, check: () => boolean | Promise<boolean
     await new Promise((r) => setTimeout(r, 50))
   }
 }
+
+/** Someone else edits the zone (a colleague in the DNS console): nsupdate, signed with the lab key. */
+export async function nsupdate(lab: Lab, lines: string[]): Promise<void> {
+  const key = lab.tsig.sha256
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn('nsupdate', ['-y', `${key.algorithm}:${key.name}:${key.secret}`], {stdio: ['pipe', 'pipe', 'pipe']})
+    let err = ''
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()))
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`nsupdate exited ${code}: ${err}`))))
+    child.stdin.end([`server ${lab.primary.address}`, ...lines, 'send', ''].join('\n'))
+  })
+}
+
+export function journalEvents(planPath: string, event: string, step?: string): JournalEntry[] {
+  try {
+    return readJournalLines(planPath).filter((e) => e.event === event && (step === undefined || e.step === step))
+  } catch {
+    return []
+  }
+}
