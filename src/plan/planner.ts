@@ -325,7 +325,7 @@ export function planCutover(observed: ObservedDomain, config: Config, now: Date)
       id: 'publish-companions',
       kind: 'dns-change',
       title: 'Publish the records the target needs beside MX',
-      why: `${companionWhy.join('; ')}. Published now so every cache has them (negative answers included) before the swap.`,
+      why: `${capitalize(companionWhy.join('; '))}. Published now so every cache has them (negative answers included) before the swap.`,
       changes: companions,
     })
   } else {
@@ -370,7 +370,7 @@ export function planCutover(observed: ObservedDomain, config: Config, now: Date)
       id,
       kind: 'wait',
       title: `Wait until every cache holds at most the lowered TTL (${formatDuration(longest.seconds)} after ${longest.after})`,
-      why: waitRules.map((r) => `${formatDuration(r.seconds)} after ${r.after}: ${r.reason}`).join('. ') + '. Counted from when every authoritative server serves the change, never from a resolver\'s decremented TTL.',
+      why: 'The swap must not happen while any cache could still hold what the earlier steps replaced. Each wait counts from when every authoritative server serves that step\'s change, never from a resolver\'s decremented TTL; the latest one decides.',
       waitFor: waitRules,
     })
     handled.push({code: 'MX_TTL_HIGH', step: id})
@@ -395,7 +395,7 @@ export function planCutover(observed: ObservedDomain, config: Config, now: Date)
       id: 'restore-ttl',
       kind: 'dns-change',
       title: `Raise the MX TTL from ${currentTtl} s to ${finalTtl} s`,
-      why: `${config.ttl.final !== undefined ? 'ttl.final from the config' : oldTtl !== null ? 'the TTL the MX had before the cutover' : 'a usual MX TTL'}; done after ${after} so a rollback stays fast until then.`,
+      why: `Back to ${config.ttl.final !== undefined ? 'ttl.final from the config' : oldTtl !== null ? 'the TTL the MX had before the cutover' : 'a usual MX TTL'}, once ${after}: until then a rollback stays fast.`,
       changes: [{name: domain, type: 'MX', before: mx(records, currentTtl), after: mx(records, finalTtl)}],
     })
   }
@@ -569,6 +569,10 @@ export function planCutover(observed: ObservedDomain, config: Config, now: Date)
     rollback,
     ttl: {old: oldTtl, lowered, swap: swapTtl, final: finalTtl, negative: neg, margin},
   }
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1)
 }
 
 function dedupeHandled(handled: CutoverPlan['handled'], findings: readonly Finding[]): CutoverPlan['handled'] {

@@ -158,7 +158,7 @@ export function renderGantt(plan: CutoverPlan): string {
     }
     const tags = [SWAP_IDS.has(x.step.id) ? 'crit' : '', x.end.getTime() === x.start.getTime() ? 'milestone' : ''].filter(Boolean)
     const end = x.end.getTime() === x.start.getTime() ? '0s' : mermaidTime(x.end)
-    out.push(`  ${mermaidLabel(x.step.id)} ${mermaidLabel(x.step.title).slice(0, 60)} :${[...tags, `s${i + 1}`].join(', ')}, ${mermaidTime(x.start)}, ${end}`)
+    out.push(`  ${mermaidLabel(x.step.id)}${x.step.optional ? ' (optional)' : ''} :${[...tags, `s${i + 1}`].join(', ')}, ${mermaidTime(x.start)}, ${end}`)
   }
   return out.join('\n')
 }
@@ -193,7 +193,7 @@ export function renderMarkdown(plan: CutoverPlan, options: RenderOptions): strin
     out.push(`**Refused.** ${plan.blockers.length} problem${plan.blockers.length > 1 ? 's' : ''} must be fixed before this cutover can be planned; no plan file was written.`)
   } else {
     const sentences = [
-      `Moves inbound mail for ${plan.domain} from ${mxText(plan.observed.mx.records)} to ${mxText(plan.target.mx)} in ${plan.steps.length} steps.`,
+      `Moves inbound mail for ${plan.domain} from MX \`${mxText(plan.observed.mx.records)}\` to \`${mxText(plan.target.mx)}\` in ${plan.steps.length} steps.`,
       plan.ttl.old !== null && plan.ttl.old > plan.ttl.lowered
         ? `The MX TTL is lowered from ${formatDuration(plan.ttl.old)} to ${formatDuration(plan.ttl.lowered)} first, and the swap waits until every cache that could hold the old MX has expired.`
         : '',
