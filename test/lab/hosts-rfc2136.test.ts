@@ -3,6 +3,8 @@ import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import {createDnsClient} from '../../src/dns/client.js'
 import {serverLabel, type DnsServer} from '../../src/dns/server.js'
 import {createHost} from '../../src/hosts/index.js'
+import {decodeSecret, signMessage, TSIG_ERRORS, verifyMessage} from '../../src/dns/tsig.js'
+import {buildUpdateMessage, parseResponseHeader, sendUpdate} from '../../src/dns/update.js'
 import {DnsHostError, type DnsHost, type RecordChange} from '../../src/hosts/types.js'
 import {mxRecords, rrsetFrom, type RRset} from '../../src/zone/rrset.js'
 import {startLab, type Lab, type TsigKey} from './lab.js'
@@ -163,6 +165,23 @@ describe('rfc2136 host against BIND 9', () => {
     await h.apply([change])
     expect(await serial(lab.primary, 'race.test')).toBe(s)
     for (const set of await mxOnBoth('race.test')) expect(mxRecords(set)).toEqual([{preference: 1, exchange: 'final.other.test'}])
+  })
+
+  test('a request signed 1000 s in the past: BIND answers BADTIME with a MAC that verifies (RFC 8945 §5.2.3: our time echoed, its time in other data)', async () => {
+    const key = {name: lab.tsig.sha256.name, algorithm: 'hmac-sha256' as const, secret: decodeSecret(lab.tsig.sha256.secret)}
+    const now = Math.floor(Date.now() / 1000)
+    const {message, mac} = signMessage(buildUpdateMessage('race.test', [], [{name: 'race.test', type: 'TXT', class: 'ANY', ttl: 0}]), key, {now: now - 1000})
+    const {response} = await sendUpdate(lab.primary, message)
+    expect(parseResponseHeader(response).rcodeName).toBe('NOTAUTH')
+    // The MAC verifies; only the echoed time is out of the fudge, which is the point of BADTIME.
+    const check = verifyMessage(response, key, {requestMac: mac, now: now - 1000})
+    expect(check.ok).toBe(true)
+    expect(verifyMessage(response, key, {requestMac: mac, now})).toMatchObject({ok: false, reason: 'bad-time'})
+    const record = check.ok ? check.record : null
+    expect(TSIG_ERRORS[record?.error ?? 0]).toBe('BADTIME')
+    expect(record?.otherData.length).toBe(6)
+    const serverTime = record!.otherData.readUInt16BE(0) * 2 ** 32 + record!.otherData.readUInt32BE(2)
+    expect(Math.abs(serverTime - now)).toBeLessThan(60)
   })
 
   test('an unreachable server and an unset secret are one clear line each', async () => {
