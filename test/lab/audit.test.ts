@@ -1,0 +1,395 @@
+import {randomInt} from 'node:crypto'
+import {mkdtempSync, writeFileSync} from 'node:fs'
+import https from 'node:https'
+import net, {type AddressInfo} from 'node:net'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterAll, beforeAll, describe, expect, test} from 'vitest'
+import {FINDING_CODES} from '../../src/audit/codes.js'
+import type {AuditReport, FindingCode} from '../../src/audit/types.js'
+import type {AuditBatchJson} from '../../src/commands/audit.js'
+import {serverLabel} from '../../src/dns/server.js'
+import {parseJson, runCli} from '../helpers/cli.js'
+import {startSmtpListener, type SmtpListener} from '../helpers/smtp.js'
+import {createTestCa} from '../helpers/tls.js'
+import {startLab, type Lab, type LabZone} from './lab.js'
+
+/**
+ * The audit against real BIND + Unbound: one zone per finding code, each
+ * otherwise clean, audited from the command line as a user would, with real
+ * SMTP listeners (accepting, refusing RCPT, hung, absent) and a real HTTPS
+ * server for MTA-STS policies, its certificate from a CA made for this run.
+ *
+ * Microsoft 365 is the target: the lab serves protection.outlook.com, so
+ * "<domain-with-dashes>.mail.protection.outlook.com" resolves on loopback.
+ */
+
+// Listener addresses: a block of our own (Linux routes all of 127/8 to lo).
+const S = `127.54.${randomInt(0, 256)}`
+const ACCEPT = `${S}.25`
+const REJECT = `${S}.26`
+const HUNG = `${S}.27`
+const CLOSED = `${S}.28`
+const HTTPS_ADDR = `${S}.43`
+const HTTPS_HUNG = `${S}.44`
+const DEAD = `${S}.53`
+
+interface Spec {
+  mx?: string[]
+  spf?: string[]
+  verification?: boolean
+  dmarc?: string[]
+  dkim?: boolean
+  autodiscover?: boolean
+  extra?: string[]
+  primaryOnly?: boolean
+}
+
+/** A zone that passes every check, with the parts a test changes. */
+function zone(name: string, s: Spec = {}): LabZone {
+  const dash = name.replace(/\./g, '-')
+  return {
+    name,
+    primaryOnly: s.primaryOnly,
+    records: [
+      ...(s.mx ?? ['@ 3600 IN MX 10 mail']),
+      'mail IN A 127.0.0.1',
+      ...(s.spf ?? ['v=spf1 mx include:spf.protection.outlook.com -all']).map((t) => `@ IN TXT "${t}"`),
+      ...(s.verification === false ? [] : ['@ IN TXT "MS=ms12345678"']),
+      ...(s.dmarc ?? [`v=DMARC1; p=none; rua=mailto:dmarc@${name}`]).map((t) => `_dmarc IN TXT "${t}"`),
+      ...(s.dkim === false
+        ? []
+        : [
+            `selector1._domainkey IN CNAME selector1-${dash}._domainkey.contoso.onmicrosoft.com.`,
+            `selector2._domainkey IN CNAME selector2-${dash}._domainkey.contoso.onmicrosoft.com.`,
+          ]),
+      ...(s.autodiscover === false ? [] : ['autodiscover IN CNAME autodiscover.outlook.com.']),
+      ...(s.extra ?? []),
+    ],
+  }
+}
+
+const tenA = Array.from({length: 10}, (_, i) => `a:h${i + 1}.example.test`).join(' ')
+const fiveA = (p: string) => Array.from({length: 5}, (_, i) => `a:${p}${i + 1}.example.test`).join(' ')
+
+/** Each zone, and the exact codes its audit must raise (none for the clean ones). */
+const CASES: Array<[LabZone, FindingCode[]]> = [
+  [zone('clean.test', {extra: ['_mta-sts IN TXT "v=STSv1; id=20250101"', `mta-sts IN A ${HTTPS_ADDR}`]}), []],
+  [zone('google.test', {mx: ['@ 3600 IN MX 1 smtp.google.com.']}), []],
+  [zone('nomx.test', {mx: ['@ IN A 127.0.0.1']}), ['MX_NONE_IMPLICIT']],
+  [zone('nullmx.test', {mx: ['@ IN MX 0 .']}), ['MX_NULL']],
+  [zone('nullmixed.test', {mx: ['@ IN MX 0 .', '@ IN MX 10 mail']}), ['MX_NULL_MIXED']],
+  [zone('iplit.test', {mx: ['@ IN MX 10 192.0.2.25.']}), ['MX_TARGET_IP_LITERAL']],
+  [zone('mxcname.test', {mx: ['@ IN MX 10 mx', 'mx IN CNAME mail']}), ['MX_TARGET_CNAME']],
+  [zone('mxunres.test', {mx: ['@ IN MX 10 mx', '@ IN MX 20 gone.nowhere.test.', 'mx IN TXT "no address here"']}), ['MX_TARGET_UNRESOLVABLE', 'MX_TARGET_UNRESOLVABLE']],
+  [zone('dupprio.test', {mx: ['@ IN MX 10 mail', '@ IN MX 10 mail2', 'mail2 IN A 127.0.0.2']}), ['MX_DUPLICATE_PRIORITY']],
+  [zone('highttl.test', {mx: ['@ 86400 IN MX 10 mail']}), ['MX_TTL_HIGH']],
+  // Rewritten once the lab runs (their NS records need its addresses): see beforeAll.
+  [zone('singlens.test', {primaryOnly: true}), ['NS_SINGLE']],
+  [zone('deadns.test', {primaryOnly: true}), ['NS_UNREACHABLE']],
+  [zone('lagging.test'), ['NS_RRSET_MISMATCH', 'NS_SERIAL_MISMATCH']],
+  [zone('nospf.test', {spf: []}), ['SPF_MISSING']],
+  [zone('twospf.test', {spf: ['v=spf1 mx include:spf.protection.outlook.com -all', 'v=spf1 a -all']}), ['SPF_MULTIPLE']],
+  [zone('badspf.test', {spf: ['v=spf1 mx include:spf.protection.outlook.com ip4:300.1.1.1 -all']}), ['SPF_SYNTAX']],
+  // 3 includes + 2 × 5 a: terms behind them = 13, counted through in-zone includes.
+  [
+    zone('manyspf.test', {
+      spf: ['v=spf1 include:_s1.manyspf.test include:_s2.manyspf.test include:spf.protection.outlook.com -all'],
+      extra: [`_s1 IN TXT "v=spf1 ${fiveA('x')} -all"`, `_s2 IN TXT "v=spf1 ${fiveA('y')} -all"`],
+    }),
+    ['SPF_TOO_MANY_LOOKUPS'],
+  ],
+  // 10 today, 11 once include:spf.protection.outlook.com is merged in.
+  [zone('mergespf.test', {spf: [`v=spf1 ${tenA} -all`]}), ['SPF_TARGET_INCLUDE_MISSING', 'SPF_TOO_MANY_LOOKUPS']],
+  [zone('noinclude.test', {spf: ['v=spf1 mx -all']}), ['SPF_TARGET_INCLUDE_MISSING']],
+  [zone('brokeninc.test', {spf: ['v=spf1 mx include:gone.nowhere.test include:spf.protection.outlook.com -all']}), ['SPF_INCLUDE_BROKEN']],
+  [zone('nodmarc.test', {dmarc: []}), ['DMARC_MISSING']],
+  [zone('baddmarc.test', {dmarc: ['v=DMARC1; p=bogus']}), ['DMARC_SYNTAX']],
+  [zone('twodmarc.test', {dmarc: ['v=DMARC1; p=none', 'v=DMARC1; p=reject']}), ['DMARC_SYNTAX']],
+  [zone('nodkim.test', {dkim: false}), ['DKIM_TARGET_MISSING']],
+  [zone('noautod.test', {autodiscover: false}), ['AUTODISCOVER_MISSING']],
+  [zone('oldautod.test', {autodiscover: false, extra: ['autodiscover IN CNAME exchange.oldautod.test.']}), ['AUTODISCOVER_MISSING']],
+  [zone('noverify.test', {verification: false}), ['TARGET_VERIFICATION_MISSING']],
+  [zone('unres.test'), ['TARGET_MX_UNRESOLVABLE']],
+  [zone('reject.test'), ['TARGET_SMTP_REJECTS']],
+  [zone('hung.test'), ['TARGET_SMTP_UNREACHABLE']],
+  [zone('closed.test'), ['TARGET_SMTP_UNREACHABLE']],
+  [zone('stsmismatch.test', {extra: ['_mta-sts IN TXT "v=STSv1; id=1"', `mta-sts IN A ${HTTPS_ADDR}`]}), ['MTA_STS_POLICY_MX_MISMATCH']],
+  [zone('stsdown.test', {extra: ['_mta-sts IN TXT "v=STSv1; id=1"', `mta-sts IN A ${HTTPS_ADDR}`]}), ['MTA_STS_POLICY_UNREACHABLE']],
+  [zone('stsbad.test', {extra: ['_mta-sts IN TXT "v=STSv1; id=1"', `mta-sts IN A ${HTTPS_ADDR}`]}), ['MTA_STS_POLICY_UNREACHABLE']],
+  [zone('stshung.test', {extra: ['_mta-sts IN TXT "v=STSv1; id=1"', `mta-sts IN A ${HTTPS_HUNG}`]}), ['MTA_STS_POLICY_UNREACHABLE']],
+  [zone('stsnohost.test', {extra: ['_mta-sts IN TXT "v=STSv1; id=1"']}), ['MTA_STS_POLICY_UNREACHABLE']],
+  [zone('dane.test', {extra: [`_25._tcp.mail IN TLSA 3 1 1 ${'ab'.repeat(32)}`]}), ['DANE_TLSA_SOURCE_ONLY']],
+  // The second MX sits in a subzone delegated to a server that does not exist: the resolver answers SERVFAIL.
+  [zone('sfmx.test', {mx: ['@ IN MX 10 mail', '@ IN MX 20 mx.sub.deleg.test.']}), ['CHECK_INCOMPLETE']],
+]
+
+const PROVIDERS: LabZone[] = [
+  {
+    name: 'protection.outlook.com',
+    records: [
+      `*.mail IN A ${ACCEPT}`,
+      `reject-test.mail IN A ${REJECT}`,
+      `hung-test.mail IN A ${HUNG}`,
+      `closed-test.mail IN A ${CLOSED}`,
+      'unres-test.mail IN TXT "this host has no address"',
+      'spf IN TXT "v=spf1 ip4:127.0.0.0/8 -all"',
+    ],
+  },
+  {name: 'google.com', records: [`smtp IN A ${ACCEPT}`, '_spf IN TXT "v=spf1 include:_netblocks.google.com ~all"', '_netblocks IN TXT "v=spf1 ip4:127.0.0.0/8 ~all"']},
+  {name: 'provider.test', records: [`mx IN A ${ACCEPT}`, 'spf IN TXT "v=spf1 ip4:127.0.0.0/8 -all"']},
+  {name: 'deleg.test', records: ['sub IN NS ns.sub', `ns.sub IN A ${DEAD}`]},
+  zone('custom.test', {spf: ['v=spf1 mx include:spf.provider.test -all'], verification: false, dkim: false, autodiscover: false, extra: ['@ IN TXT "provider-verification=abc123"']}),
+]
+
+const POLICIES: Record<string, {status: number; body: string}> = {
+  'mta-sts.clean.test': {status: 200, body: 'version: STSv1\r\nmode: enforce\r\nmx: mail.clean.test\r\nmx: *.mail.protection.outlook.com\r\nmax_age: 86400\r\n'},
+  'mta-sts.stsmismatch.test': {status: 200, body: 'version: STSv1\nmode: enforce\nmx: mail.stsmismatch.test\nmax_age: 604800\n'},
+  'mta-sts.stsbad.test': {status: 200, body: 'version: STSv1\nmode: enforce\nmx: mail.stsbad.test\n'},
+  'mta-sts.stsdown.test': {status: 404, body: 'not found'},
+}
+
+let lab: Lab
+const listeners: SmtpListener[] = []
+let httpsServer: https.Server
+let silentServer: net.Server
+const silentSockets = new Set<net.Socket>()
+let httpsPort = 0
+let caFile = ''
+let smtpPort = 0
+let configDir = ''
+const requested: string[] = []
+
+beforeAll(async () => {
+  const ca = createTestCa()
+  caFile = ca.caFile
+  const {key, cert} = ca.issue(Object.keys(POLICIES))
+  httpsServer = https.createServer({key, cert}, (req, res) => {
+    const host = String(req.headers.host ?? '').replace(/:\d+$/, '')
+    requested.push(`${host}${req.url ?? ''}`)
+    const p = POLICIES[host]
+    if (!p || req.url !== '/.well-known/mta-sts.txt') {
+      res.writeHead(404).end()
+      return
+    }
+    res.writeHead(p.status, {'content-type': 'text/plain'}).end(p.body)
+  })
+  await new Promise<void>((resolve) => httpsServer.listen(0, HTTPS_ADDR, () => resolve()))
+  httpsPort = (httpsServer.address() as AddressInfo).port
+  // A policy host that takes the TCP connection and never answers the TLS handshake.
+  silentServer = net.createServer((socket) => {
+    silentSockets.add(socket)
+    socket.on('close', () => silentSockets.delete(socket))
+  })
+  await new Promise<void>((resolve) => silentServer.listen(httpsPort, HTTPS_HUNG, () => resolve()))
+
+  const accept = await startSmtpListener(ACCEPT, 'accept')
+  smtpPort = accept.port
+  listeners.push(accept, await startSmtpListener(REJECT, 'reject-rcpt', smtpPort), await startSmtpListener(HUNG, 'hang', smtpPort))
+
+  lab = await startLab({zones: [...CASES.map(([z]) => z), ...PROVIDERS], resolvers: [{}], notify: false})
+  const p = lab.primary.address
+  await lab.writeZone({...zone('singlens.test', {primaryOnly: true}), serial: 2, nsLines: ['@ IN NS ns1', `ns1 IN A ${p}`]})
+  await lab.writeZone({...zone('deadns.test', {primaryOnly: true}), serial: 2, nsLines: ['@ IN NS ns1', '@ IN NS ns3', `ns1 IN A ${p}`, `ns3 IN A ${DEAD}`]})
+  // NOTIFY is off: the secondary keeps serial 1 and the old MX.
+  await lab.writeZone({...zone('lagging.test', {mx: ['@ 3600 IN MX 10 mail', '@ 3600 IN MX 20 mail']}), serial: 2})
+
+  configDir = mkdtempSync(join(tmpdir(), 'mxcut-audit-'))
+}, 120_000)
+
+afterAll(async () => {
+  await Promise.all(listeners.map((l) => l.close()))
+  httpsServer?.closeAllConnections()
+  await new Promise<void>((resolve) => (httpsServer ? httpsServer.close(() => resolve()) : resolve()))
+  for (const socket of silentSockets) socket.destroy()
+  await new Promise<void>((resolve) => (silentServer ? silentServer.close(() => resolve()) : resolve()))
+  await lab?.stop()
+})
+
+const resolver = () => serverLabel(lab.resolvers[0])
+const common = () => ['--to', 'microsoft365', '--resolver', resolver(), '--smtp-port', String(smtpPort), '--mta-sts-port', String(httpsPort), '--probe-timeout', '1500', '--timeout', '1000']
+const env = () => ({NODE_EXTRA_CA_CERTS: caFile})
+const codes = (r: AuditReport) => r.findings.map((f) => f.code).sort()
+
+describe('mxcut audit against the lab', () => {
+  let batch: AuditBatchJson
+  let batchCode: number | null
+
+  beforeAll(async () => {
+    const r = await runCli(['audit', ...CASES.map(([z]) => z.name), ...common(), '--concurrency', '12', '--json'], {env: env(), timeoutMs: 120_000})
+    batchCode = r.code
+    batch = parseJson<AuditBatchJson>(r)
+  }, 150_000)
+
+  test('every zone raises exactly the codes it was built for', () => {
+    expect(batch.failed).toEqual([])
+    const got = Object.fromEntries(batch.domains.map((r) => [r.domain, codes(r)]))
+    const want = Object.fromEntries(CASES.map(([z, c]) => [z.name, [...c].sort()]))
+    expect(got).toEqual(want)
+    expect(batchCode).toBe(1)
+  })
+
+  test('every finding code of the table is raised by some zone, with its severity', () => {
+    const raised = new Set(batch.domains.flatMap((r) => r.findings.map((f) => f.code)))
+    expect(FINDING_CODES.filter((c) => !raised.has(c))).toEqual([])
+    for (const f of batch.domains.flatMap((r) => r.findings)) {
+      expect(f.subject.length).toBeGreaterThan(0)
+      expect(f.message).toMatch(/;|:/)
+    }
+  })
+
+  test('findings say what is wrong and what to do, naming the subject', () => {
+    const by = (d: string) => batch.domains.find((r) => r.domain === d) as AuditReport
+    expect(by('reject.test').findings[0]).toMatchObject({severity: 'error', subject: `reject-test.mail.protection.outlook.com port ${smtpPort}`})
+    expect(by('reject.test').findings[0].message).toMatch(/Relay access denied/)
+    expect(by('hung.test').findings[0]).toMatchObject({severity: 'warning'})
+    expect(by('hung.test').findings[0].message).toMatch(/no greeting within 1500 ms/)
+    expect(by('closed.test').findings[0].message).toMatch(/ECONNREFUSED/)
+    const sts = by('stsmismatch.test').findings[0]
+    expect(sts.message).toContain('"mx: stsmismatch-test.mail.protection.outlook.com"')
+    expect(sts.message).toMatch(/max_age \(604800 s, 7 d\)/)
+    expect(sts.message).toMatch(/today id=1/)
+    const merged = by('mergespf.test').findings.find((f) => f.code === 'SPF_TOO_MANY_LOOKUPS')
+    expect(merged?.message).toMatch(/11 DNS lookups \(today 10/)
+    expect(by('mergespf.test').findings.find((f) => f.code === 'SPF_TARGET_INCLUDE_MISSING')?.message).toContain(`"v=spf1 ${tenA} include:spf.protection.outlook.com -all"`)
+    expect(by('manyspf.test').findings[0].message).toMatch(/13 DNS lookups/)
+    expect(by('lagging.test').findings.find((f) => f.code === 'NS_SERIAL_MISMATCH')?.message).toMatch(/: 2.*: 1/)
+    expect(by('deadns.test').findings[0].subject).toContain(DEAD)
+    expect(by('sfmx.test').findings[0].subject).toMatch(/mx\.sub\.deleg\.test/)
+    expect(by('stshung.test').findings[0].message).toMatch(/no complete answer within 1500 ms/)
+    expect(by('stsbad.test').findings[0].message).toMatch(/invalid \(max_age/)
+    expect(by('stsdown.test').findings[0].message).toMatch(/HTTP 404/)
+    expect(by('stsnohost.test').findings[0].message).toMatch(/mta-sts\.stsnohost\.test does not exist/)
+    expect(by('mxunres.test').findings.map((f) => f.message).join(' ')).toMatch(/NXDOMAIN.*NODATA|NODATA.*NXDOMAIN/)
+  })
+
+  test('source detected from MX, target MX from the profile, with its notice', () => {
+    const google = batch.domains.find((r) => r.domain === 'google.test') as AuditReport
+    expect(google.source).toBe('google-workspace')
+    expect(google.target).toBe('microsoft365')
+    expect(google.targetMx).toEqual([{priority: 0, exchange: 'google-test.mail.protection.outlook.com'}])
+    expect(google.notes?.join(' ')).toMatch(/admin center/)
+  })
+
+  test('the MTA-STS policies were fetched over HTTPS from the hosts our DNS path resolved', () => {
+    expect(requested).toEqual(expect.arrayContaining(['mta-sts.clean.test/.well-known/mta-sts.txt', 'mta-sts.stsmismatch.test/.well-known/mta-sts.txt']))
+  })
+
+  test('the SMTP probes never sent DATA', () => {
+    const lines = listeners.flatMap((l) => l.sessions.flat())
+    expect(lines.some((l) => l.startsWith('RCPT TO:<postmaster@clean.test>'))).toBe(true)
+    expect(lines.filter((l) => /^DATA/i.test(l))).toEqual([])
+  })
+})
+
+describe('one domain from the command line', () => {
+  test('a clean zone: exit 0, no error finding', async () => {
+    const r = await runCli(['audit', 'clean.test', ...common(), '--json'], {env: env()})
+    expect(r.code, r.stderr).toBe(0)
+    const report = parseJson<AuditReport>(r)
+    expect(report).toMatchObject({domain: 'clean.test', target: 'microsoft365', summary: {error: 0}})
+    expect(report.findings.filter((f) => f.severity === 'error')).toEqual([])
+  })
+
+  test('text output groups findings by severity; an error exits 1', async () => {
+    const r = await runCli(['audit', 'reject.test', ...common(), '--no-smtp'], {env: env()})
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toMatch(/SMTP probe of the target MX was skipped/)
+    const bad = await runCli(['audit', 'twospf.test', ...common()], {env: env()})
+    expect(bad.code, bad.stderr).toBe(1)
+    expect(bad.stdout).toMatch(/^Errors \(1\)\n {2}SPF_MULTIPLE {2}twospf\.test TXT \(SPF\)\n {6}twospf\.test publishes 2 SPF records/m)
+    expect(bad.stdout).toMatch(/1 error, 0 warnings, 0 info: fix the errors before the cutover\./)
+  })
+
+  test('without --to only the domain itself is audited', async () => {
+    const r = await runCli(['audit', 'noverify.test', '--resolver', resolver(), '--json'], {env: env()})
+    expect(r.code, r.stderr).toBe(0)
+    expect(parseJson<AuditReport>(r)).toMatchObject({target: null, findings: []})
+  })
+
+  test('a config: custom provider, its MX, SPF include and verification, resolvers from the file', async () => {
+    const write = (name: string, verification: string) => {
+      const file = join(configDir, name)
+      writeFileSync(
+        file,
+        [
+          'version: 1',
+          'domain: custom.test',
+          'target:',
+          '  profile: custom',
+          '  mx: ["10 mx.provider.test"]',
+          `  verification: ${verification}`,
+          '  spfInclude: spf.provider.test',
+          `resolvers: ["${resolver()}"]`,
+          '',
+        ].join('\n'),
+      )
+      return file
+    }
+    const good = await runCli(['audit', '--config', write('good.yaml', 'provider-verification=abc123'), '--smtp-port', String(smtpPort), '--json'], {env: env()})
+    expect(good.code, good.stderr).toBe(0)
+    expect(parseJson<AuditReport>(good)).toMatchObject({domain: 'custom.test', target: 'custom', targetMx: [{priority: 10, exchange: 'mx.provider.test'}], findings: []})
+    const bad = await runCli(['audit', '--config', write('bad.yaml', 'provider-verification=other'), '--smtp-port', String(smtpPort), '--json'], {env: env()})
+    expect(bad.code, bad.stderr).toBe(1)
+    expect(codes(parseJson<AuditReport>(bad))).toEqual(['TARGET_VERIFICATION_MISSING'])
+  })
+
+  test('with --nameserver alone, what needs a resolver is reported as not checked', async () => {
+    const r = await runCli(['audit', 'clean.test', '--to', 'microsoft365', '--nameserver', serverLabel(lab.primary), '--nameserver', serverLabel(lab.secondary), '--mta-sts-port', String(httpsPort), '--json'], {env: env()})
+    expect(r.code, r.stderr).toBe(0)
+    const report = parseJson<AuditReport>(r)
+    expect(codes(report)).toEqual(['CHECK_INCOMPLETE', 'CHECK_INCOMPLETE'])
+    expect(report.findings.map((f) => f.subject).sort()).toEqual(['clean-test.mail.protection.outlook.com', 'spf.protection.outlook.com TXT (SPF)'])
+    expect(report.findings[0].message).toMatch(/--resolver/)
+  })
+
+  test('google-workspace as the target', async () => {
+    const r = await runCli(['audit', 'google.test', '--to', 'google', '--resolver', resolver(), '--smtp-port', String(smtpPort), '--json'], {env: env()})
+    const report = parseJson<AuditReport>(r)
+    expect(report.targetMx).toEqual([{priority: 1, exchange: 'smtp.google.com'}])
+    expect(report.notes?.join(' ')).toMatch(/already points at Google Workspace/)
+    expect(codes(report)).toEqual(['DKIM_TARGET_MISSING', 'SPF_TARGET_INCLUDE_MISSING', 'TARGET_VERIFICATION_MISSING'])
+  })
+})
+
+describe('trouble ends in a finding or one exit-2 line, never a hang or a stack', () => {
+  const oneLine = (r: {code: number | null; stderr: string}) => {
+    expect(r.code).toBe(2)
+    expect(r.stderr.trim().split('\n')).toHaveLength(1)
+    expect(r.stderr).toMatch(/^mxcut: /)
+    expect(r.stderr).not.toMatch(/\n\s+at /)
+  }
+
+  test('an unreachable resolver', async () => {
+    const r = await runCli(['audit', 'clean.test', '--to', 'microsoft365', '--resolver', DEAD, '--timeout', '300'])
+    oneLine(r)
+    expect(r.stderr).toMatch(/cannot find the zone of clean\.test/)
+  })
+
+  test('a resolver answering SERVFAIL for the domain itself', async () => {
+    const r = await runCli(['audit', 'mx.sub.deleg.test', '--resolver', resolver(), '--timeout', '1000'])
+    oneLine(r)
+    expect(r.stderr).toMatch(/sub\.deleg\.test/)
+  })
+
+  test('an unreachable authoritative server given with --nameserver', async () => {
+    const r = await runCli(['audit', 'clean.test', '--nameserver', DEAD, '--timeout', '300'])
+    oneLine(r)
+  })
+
+  test('bad input', async () => {
+    oneLine(await runCli(['audit', 'bad..domain']))
+    oneLine(await runCli(['audit', 'clean.test', '--to', 'yahoo']))
+    oneLine(await runCli(['audit', 'clean.test', '--to', 'custom']))
+    oneLine(await runCli(['audit']))
+    oneLine(await runCli(['audit', '--config', join(tmpdir(), 'no-such-mxcut.yaml')]))
+  })
+
+  test('several domains: one that cannot be audited makes exit 2, the others are still reported', async () => {
+    const r = await runCli(['audit', 'clean.test', 'nothere.test', ...common(), '--no-smtp', '--json'], {env: env()})
+    expect(r.code).toBe(2)
+    const out = parseJson<AuditBatchJson>(r)
+    expect(out.domains.map((d) => d.domain)).toEqual(['clean.test'])
+    expect(out.failed).toEqual([{domain: 'nothere.test', error: expect.stringMatching(/nothere\.test does not exist/)}])
+  })
+})
