@@ -158,7 +158,11 @@ export function summarize(server: ServerSpec, samples: readonly Sample[], option
   let status: ServerStatus
   let error: string | undefined
   const notAuthoritative = authoritative && answered.some((s) => !s.aa)
-  if (notAuthoritative) {
+  if (samples.length === 0) {
+    // Defensive: no sample is no evidence.
+    status = 'unreachable'
+    error = 'not asked'
+  } else if (notAuthoritative) {
     status = 'error'
     error = 'answered without the AA flag: not authoritative for the domain'
   } else if (old.length > 0) {

@@ -28,6 +28,12 @@ export interface VerifyOptions {
   /** Milliseconds since the epoch; injected by the sandbox's simulated clock. */
   now?: () => number
   signal?: AbortSignal
+  /**
+   * Lets the watch loop decide how a resolver's samples are taken this round
+   * (it lets a silent resolver's probe run on in the background instead of
+   * holding every round for the full timeout). Default: run `probe` now.
+   */
+  scheduleProbe?: (server: ServerSpec, index: number, probe: () => Promise<Sample[]>) => Promise<Sample[]>
 }
 
 export type Summary = Record<ServerStatus, number>
@@ -79,7 +85,8 @@ export async function verifyPropagation(options: VerifyOptions): Promise<VerifyR
   const domain = canonicalName(options.domain)
   const expected = toMxJson(options.expected)
   const started = now()
-  const queryOptions = {timeoutMs: options.timeoutMs, signal: options.signal}
+  // An explicit undefined would override the client's own default timeout.
+  const queryOptions = {...(options.timeoutMs === undefined ? {} : {timeoutMs: options.timeoutMs}), ...(options.signal ? {signal: options.signal} : {})}
 
   const authSamples = Promise.all(
     options.authoritative.map(async (server): Promise<Sample[]> => {
@@ -93,15 +100,15 @@ export async function verifyPropagation(options: VerifyOptions): Promise<VerifyR
       return [{...sample, ...(serial === undefined ? {} : {serial})}]
     }),
   )
+  const probe = (server: ServerSpec) => () =>
+    Promise.all(
+      Array.from({length: samples}, async () => {
+        const r = await options.client.query(server, domain, 'MX', {...queryOptions, recursion: true})
+        return sampleFrom(r, domain, expected, now())
+      }),
+    )
   const resolverSamples = Promise.all(
-    options.resolvers.map((server) =>
-      Promise.all(
-        Array.from({length: samples}, async () => {
-          const r = await options.client.query(server, domain, 'MX', {...queryOptions, recursion: true})
-          return sampleFrom(r, domain, expected, now())
-        }),
-      ),
-    ),
+    options.resolvers.map((server, i) => (options.scheduleProbe ? options.scheduleProbe(server, i, probe(server)) : probe(server)())),
   )
   const [auth, res] = await Promise.all([authSamples, resolverSamples])
   const finished = now()

@@ -1,4 +1,4 @@
-import type {Clamping} from './classify.js'
+import type {Clamping, Sample} from './classify.js'
 import {buildReport, verifyPropagation, type VerifyOptions, type VerifyReport} from './verify.js'
 
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>
@@ -78,24 +78,62 @@ export async function watchPropagation(options: WatchOptions): Promise<WatchResu
   let authoritativeUpdatedAt: string | null = null
   let lastEta: string | null = null
   let rounds = 0
+  // A resolver that did not answer last round is probed in the background: waiting out its
+  // timeout every round would make polling slower than once a second near the ETA.
+  const unanswered = new Set<number>()
+  const background = new Map<number, {result?: Sample[]}>()
+  const lastSamples = new Map<number, Sample[]>()
+  const scheduleProbe = async (_server: unknown, i: number, probe: () => Promise<Sample[]>): Promise<Sample[]> => {
+    let samples: Sample[]
+    if (!unanswered.has(i)) {
+      samples = await probe()
+    } else {
+      let job = background.get(i)
+      if (!job) {
+        const fresh: {result?: Sample[]} = {}
+        job = fresh
+        background.set(i, fresh)
+        void probe().then((r) => (fresh.result = r))
+      }
+      const last = lastSamples.get(i)
+      if (!job.result && last) return last
+      background.delete(i)
+      samples = job.result ?? (await probe())
+    }
+    lastSamples.set(i, samples)
+    if (samples.some((s) => s.verdict === 'failed')) unanswered.add(i)
+    else unanswered.delete(i)
+    return samples
+  }
 
-  for (;;) {
-    rounds += 1
-    let report = await verifyPropagation({...options, publishedTtl})
-    // An old TTL learnt from an authoritative server in an earlier round keeps clamp detection working after they all updated.
-    if (publishedTtl === null && report.publishedTtl !== null) publishedTtl = report.publishedTtl
-    report = remember(report, clamps, publishedTtl, options.publishedTtl != null)
-    if (report.authoritativeUpdated && authoritativeUpdatedAt === null) authoritativeUpdatedAt = report.checkedAt
-    if (report.eta !== null) lastEta = report.eta
-    options.onUpdate?.(report, rounds)
+  // Background probes still in flight when the watch ends are cancelled, so a caller (the CLI) can exit at once.
+  const stop = new AbortController()
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal
+  try {
+    return await loop()
+  } finally {
+    stop.abort()
+  }
 
-    const t = now()
-    const base = {report, rounds, startedAt: new Date(startedAt).toISOString(), authoritativeUpdatedAt, lastEta}
-    if (report.converged) return {...base, converged: true, timedOut: false, aborted: false, convergedAt: report.checkedAt}
-    if (options.signal?.aborted) return {...base, converged: false, timedOut: false, aborted: true, convergedAt: null}
-    if (t >= deadline) return {...base, converged: false, timedOut: true, aborted: false, convergedAt: null}
-    await sleep(Math.min(nextDelay(report, t, options), deadline - t), options.signal)
-    if (options.signal?.aborted) return {...base, converged: false, timedOut: false, aborted: true, convergedAt: null}
+  async function loop(): Promise<WatchResult> {
+    for (;;) {
+      rounds += 1
+      let report = await verifyPropagation({...options, signal, publishedTtl, scheduleProbe})
+      // An old TTL learnt from an authoritative server in an earlier round keeps clamp detection working after they all updated.
+      if (publishedTtl === null && report.publishedTtl !== null) publishedTtl = report.publishedTtl
+      report = remember(report, clamps, publishedTtl, options.publishedTtl != null)
+      if (report.authoritativeUpdated && authoritativeUpdatedAt === null) authoritativeUpdatedAt = report.checkedAt
+      if (report.eta !== null) lastEta = report.eta
+      options.onUpdate?.(report, rounds)
+
+      const t = now()
+      const base = {report, rounds, startedAt: new Date(startedAt).toISOString(), authoritativeUpdatedAt, lastEta}
+      if (report.converged) return {...base, converged: true, timedOut: false, aborted: false, convergedAt: report.checkedAt}
+      if (options.signal?.aborted) return {...base, converged: false, timedOut: false, aborted: true, convergedAt: null}
+      if (t >= deadline) return {...base, converged: false, timedOut: true, aborted: false, convergedAt: null}
+      await sleep(Math.min(nextDelay(report, t, options), deadline - t), options.signal)
+      if (options.signal?.aborted) return {...base, converged: false, timedOut: false, aborted: true, convergedAt: null}
+    }
   }
 }
 

@@ -17,9 +17,11 @@ export interface FakeWorld {
   /** The lagging authoritative servers get the latest zone. */
   catchUp(): void
   auth: DnsServer[]
-  resolver(name: string, options?: {clampMin?: number; behaviour?: 'ok' | 'timeout' | 'refused-conn' | 'servfail' | 'no-aa'}): DnsServer
+  resolver(name: string, options?: {clampMin?: number; behaviour?: 'ok' | 'timeout' | 'refused-conn' | 'servfail' | 'no-aa' | 'silent-then-hang'}): DnsServer
   queries: Array<{server: string; at: number; recursion: boolean}>
   sleeps: number[]
+  /** Queries of 'silent-then-hang' resolvers still pending, and those cancelled through their signal. */
+  hanging: {pending: number; aborted: number}
 }
 
 export function fakeWorld(domain: string, start = 1_700_000_000_000): FakeWorld {
@@ -29,6 +31,8 @@ export function fakeWorld(domain: string, start = 1_700_000_000_000): FakeWorld 
   const resolvers = new Map<string, {clampMin: number; behaviour: string; cache?: {records: MxData[]; expires: number}}>()
   const queries: FakeWorld['queries'] = []
   const sleeps: number[] = []
+  const hanging = {pending: 0, aborted: 0}
+  const silentCount = new Map<string, number>()
   const auth: DnsServer[] = [
     {kind: 'dns', address: '192.0.2.1', port: 53, name: 'ns1'},
     {kind: 'dns', address: '192.0.2.2', port: 53, name: 'ns2'},
@@ -69,6 +73,20 @@ export function fakeWorld(domain: string, start = 1_700_000_000_000): FakeWorld 
         case 'timeout':
           t += options.timeoutMs ?? 2000
           return result(server, type, {status: 'timeout', error: `no answer within ${options.timeoutMs ?? 2000} ms`})
+        case 'silent-then-hang':
+          // The first round (three samples) times out at once (simulated); later queries hang until cancelled, like a packet sink on real time.
+          silentCount.set(label, (silentCount.get(label) ?? 0) + 1)
+          if ((silentCount.get(label) ?? 0) <= 3) {
+            return result(server, type, {status: 'timeout', error: 'no answer within 2000 ms'})
+          }
+          hanging.pending += 1
+          return new Promise<QueryResult>((resolve) => {
+            options.signal?.addEventListener('abort', () => {
+              hanging.pending -= 1
+              hanging.aborted += 1
+              resolve(result(server, type, {status: 'error', error: 'query aborted'}))
+            })
+          })
         case 'refused-conn':
           return result(server, type, {status: 'error', error: 'connect ECONNREFUSED 127.0.0.1:9'})
         case 'servfail':
@@ -108,5 +126,6 @@ export function fakeWorld(domain: string, start = 1_700_000_000_000): FakeWorld 
     },
     queries,
     sleeps,
+    hanging,
   }
 }

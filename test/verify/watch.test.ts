@@ -90,6 +90,21 @@ describe('watchPropagation', () => {
     expect(result.report.pending.join(' ')).toMatch(/could not be checked/)
   })
 
+  test('a silent resolver is probed in the background: rounds keep their pace, and its probe is cancelled at the end', async () => {
+    const {w, resolvers, warm} = swapped()
+    await warm()
+    w.publish(newMx, 300)
+    const sink = w.resolver('sink', {behaviour: 'silent-then-hang'})
+    const start = w.now()
+    const result = await watchPropagation({client: w.client, domain, expected: newMx, authoritative: w.auth, resolvers: [...resolvers, sink], now: w.now, sleep: w.sleep, deadline: start + 400_000})
+    expect(result.timedOut).toBe(true)
+    expect(result.rounds).toBeGreaterThan(10)
+    expect(result.report.resolvers.at(-1)?.status).toBe('unreachable')
+    // The others were seen updated: the sink did not hold the rounds.
+    expect(result.report.resolvers.slice(0, 3).every((r) => r.status === 'updated')).toBe(true)
+    expect(w.hanging).toEqual({pending: 0, aborted: 3})
+  })
+
   test('an abort signal ends the watch with the last report', async () => {
     const {w, resolvers, warm} = swapped()
     await warm()
