@@ -108,7 +108,8 @@ export async function performChange(stepId: string, changes: readonly RRsetChang
   let delay = timing.pollMinMs
   let last = read
   for (let round = 0; ; round++) {
-    if (round > 0) last = await readLive(deps.client, zone, deps.authServers, changes, {timeoutMs: timing.queryTimeoutMs})
+    // Before-state read is stale once something was sent: read again at once.
+    if (round > 0 || toApply.length > 0) last = await readLive(deps.client, zone, deps.authServers, changes, {timeoutMs: timing.queryTimeoutMs})
     if (round === 1) deps.failpoint?.(`converging:${stepId}`)
     if (converged(last)) {
       const at = deps.clock.now()
