@@ -111,7 +111,11 @@ export async function auditSpf(input: SpfAuditInput): Promise<Finding[]> {
   const after = await countLookups(input.lookup, mergedParsed.record)
   const targetProblems = after.problems.filter((p) => !today.problems.some((q) => q.domain === p.domain))
   for (const p of dedupe(targetProblems)) {
-    out.push(finding('CHECK_INCOMPLETE', `${p.domain} TXT (SPF)`, `${p.message}, so the lookup count after adding include:${include} is a lower bound; check the target's include name.`))
+    out.push(
+      p.kind === 'broken'
+        ? finding('SPF_INCLUDE_BROKEN', `${p.domain} TXT (SPF)`, `${p.message}, so adding include:${include} would break SPF for ${input.domain}; check the target's include (target.spfInclude in the config).`)
+        : finding('CHECK_INCOMPLETE', `${p.domain} TXT (SPF)`, `${p.message}, so the lookup count after adding include:${include} is a lower bound; run the audit again.`),
+    )
   }
   if (today.lookups <= SPF_LOOKUP_LIMIT && after.lookups > SPF_LOOKUP_LIMIT) {
     out.push(finding('SPF_TOO_MANY_LOOKUPS', `${input.domain} TXT (SPF with include:${include})`, `adding include:${include} brings the SPF record to ${after.lookups} DNS lookups (today ${today.lookups}, limit ${SPF_LOOKUP_LIMIT}), so receivers would return permerror; drop an include the cutover retires (often the source provider's) in the same change.`))

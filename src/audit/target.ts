@@ -75,11 +75,13 @@ export async function auditTargetMx(
   const hosts = await Promise.all(
     target.mx.map(async (m): Promise<TargetHostReport> => ({exchange: m.exchange, priority: m.preference, resolved: await resolveHost(lookup, m.exchange)})),
   )
-  const where = target.mxFromConfig ? 'the config\'s target.mx' : `the ${target.profile.id} profile's default (the value in your tenant's admin center wins: give it as target.mx)`
+  const fix = target.mxFromConfig
+    ? "it comes from the config's target.mx: check it against the provider's admin center before the swap"
+    : `it is the ${target.profile.id} profile's default: give your tenant's MX value from the admin center as target.mx in the config`
   for (const h of hosts) {
     if (h.resolved.addresses.length > 0) continue
     if (isDefinite(h.resolved.status)) {
-      findings.push(finding('TARGET_MX_UNRESOLVABLE', h.exchange, `the target MX ${h.exchange} (from ${where}) ${describeStatus(h.resolved)}; check the MX value in the provider's admin center before the swap.`))
+      findings.push(finding('TARGET_MX_UNRESOLVABLE', h.exchange, `the target MX ${h.exchange} ${describeStatus(h.resolved)}; ${fix}.`))
     } else {
       findings.push(finding('CHECK_INCOMPLETE', h.exchange, `the target MX ${h.exchange} ${describeStatus(h.resolved)}; check it again before the swap.`))
     }

@@ -70,6 +70,16 @@ describe('SPF lookups counted through include and redirect', () => {
     expect(findings[1].message).toMatch(/12 DNS lookups \(today 9/)
   })
 
+  test("a target include that has no SPF record would break SPF once merged", async () => {
+    const findings = await auditSpf({domain: 'contoso.test', txt: ['v=spf1 mx -all'], targetInclude: 'spf.typo.example', lookup: fakeDns({})})
+    expect(findings.map((f) => [f.code, f.subject])).toEqual([
+      ['SPF_TARGET_INCLUDE_MISSING', 'contoso.test TXT (SPF)'],
+      ['SPF_INCLUDE_BROKEN', 'spf.typo.example TXT (SPF)'],
+    ])
+    const down = await auditSpf({domain: 'contoso.test', txt: ['v=spf1 mx -all'], targetInclude: 'spf.down.example', lookup: fakeDns({'spf.down.example': 'servfail'})})
+    expect(down.map((f) => f.code)).toEqual(['SPF_TARGET_INCLUDE_MISSING', 'CHECK_INCOMPLETE'])
+  })
+
   test('a target include reached through another include counts as authorised', async () => {
     const dns = fakeDns({'_spf.contoso.test': ['v=spf1 include:spf.target.example -all'], 'spf.target.example': ['v=spf1 -all']})
     expect(await auditSpf({domain: 'contoso.test', txt: ['v=spf1 include:_spf.contoso.test -all'], targetInclude: 'spf.target.example', lookup: dns})).toEqual([])

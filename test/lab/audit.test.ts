@@ -1,4 +1,6 @@
 import {randomInt} from 'node:crypto'
+import dgram from 'node:dgram'
+import * as packet from 'dns-packet'
 import {mkdtempSync, writeFileSync} from 'node:fs'
 import https from 'node:https'
 import net, {type AddressInfo} from 'node:net'
@@ -153,6 +155,9 @@ let lab: Lab
 const listeners: SmtpListener[] = []
 let httpsServer: https.Server
 let silentServer: net.Server
+/** A resolver that answers every question with SERVFAIL, as a broken or validating-and-failing resolver does. */
+let servfail: dgram.Socket
+let servfailLabel = ''
 const silentSockets = new Set<net.Socket>()
 let httpsPort = 0
 let caFile = ''
@@ -195,12 +200,21 @@ beforeAll(async () => {
   await lab.writeZone({...zone('lagging.test', {mx: ['@ 3600 IN MX 10 mail', '@ 3600 IN MX 20 mail']}), serial: 2})
 
   configDir = mkdtempSync(join(tmpdir(), 'mxcut-audit-'))
+  servfail = dgram.createSocket('udp4')
+  servfail.on('message', (msg, rinfo) => {
+    const q = packet.decode(msg)
+    const answer = packet.encode({type: 'response', id: q.id, flags: packet.RECURSION_DESIRED | packet.RECURSION_AVAILABLE | 2, questions: q.questions})
+    servfail.send(answer, rinfo.port, rinfo.address)
+  })
+  await new Promise<void>((resolve) => servfail.bind(0, `${S}.54`, () => resolve()))
+  servfailLabel = `${S}.54:${servfail.address().port}`
 }, 120_000)
 
 afterAll(async () => {
   await Promise.all(listeners.map((l) => l.close()))
   httpsServer?.closeAllConnections()
   await new Promise<void>((resolve) => (httpsServer ? httpsServer.close(() => resolve()) : resolve()))
+  servfail?.close()
   for (const socket of silentSockets) socket.destroy()
   await new Promise<void>((resolve) => (silentServer ? silentServer.close(() => resolve()) : resolve()))
   await lab?.stop()
@@ -366,10 +380,22 @@ describe('trouble ends in a finding or one exit-2 line, never a hang or a stack'
     expect(r.stderr).toMatch(/cannot find the zone of clean\.test/)
   })
 
-  test('a resolver answering SERVFAIL for the domain itself', async () => {
+  test('a resolver answering SERVFAIL', async () => {
+    const r = await runCli(['audit', 'clean.test', '--to', 'microsoft365', '--resolver', servfailLabel, '--timeout', '1000'])
+    oneLine(r)
+    expect(r.stderr).toMatch(/cannot find the zone of clean\.test: .* answered servfail/)
+  })
+
+  test('a SERVFAIL resolver listed first is skipped for the next one', async () => {
+    const r = await runCli(['audit', 'clean.test', '--resolver', servfailLabel, '--resolver', resolver(), '--mta-sts-port', String(httpsPort), '--json'], {env: env()})
+    expect(r.code, r.stderr).toBe(0)
+    expect(parseJson<AuditReport>(r).findings).toEqual([])
+  })
+
+  test('a resolver that cannot reach the zone (its server is dead): Unbound times out or SERVFAILs', async () => {
     const r = await runCli(['audit', 'mx.sub.deleg.test', '--resolver', resolver(), '--timeout', '1000'])
     oneLine(r)
-    expect(r.stderr).toMatch(/sub\.deleg\.test/)
+    expect(r.stderr).toMatch(/cannot find the zone of mx\.sub\.deleg\.test: .* answered (servfail|timeout)/)
   })
 
   test('an unreachable authoritative server given with --nameserver', async () => {
