@@ -1,0 +1,259 @@
+import {parseDomain} from '../dns/names.js'
+import {hostNames, type HostName} from '../hosts/settings.js'
+import {errorMessage, UserError} from '../lib/errors.js'
+import {SECRET_REF} from '../lib/secrets.js'
+import {formatDuration} from '../lib/time.js'
+import {detectProfile, getProfile, PROFILES} from '../profiles/index.js'
+import type {InspectReport} from '../zone/inspect.js'
+import {parseMx} from '../zone/rrset.js'
+import {parseConfigText, parseDurationText} from './config.js'
+
+/**
+ * `mxcut init`: the questions, their flags, and the defaults read from live
+ * DNS. Every question has a flag; without a terminal a missing answer that
+ * has no default is an error naming the flag.
+ */
+
+export interface InitFlags {
+  domain?: string
+  to?: string
+  mx?: string[]
+  verification?: string
+  tenant?: string
+  'dns-host'?: string
+  'rfc2136-server'?: string
+  'tsig-key-name'?: string
+  'tsig-secret'?: string
+  'powerdns-url'?: string
+  'powerdns-api-key'?: string
+  'cloudflare-api-token'?: string
+  'route53-hosted-zone-id'?: string
+  'lowered-ttl'?: string
+  'final-ttl'?: string
+  strategy?: string
+}
+
+export interface Choice {
+  value: string
+  name: string
+  description?: string
+}
+
+/** The prompts the wizard needs; @inquirer/prompts in a terminal, null without one. */
+export interface Prompter {
+  input(q: {message: string; default?: string; validate?: (value: string) => true | string}): Promise<string>
+  select(q: {message: string; choices: Choice[]; default?: string}): Promise<string>
+  note(text: string): void
+}
+
+export interface InitAnswers {
+  domain: string
+  profile: string
+  mx: string[]
+  verification: string | null
+  tenant: string | null
+  host: HostName
+  hostSettings: Record<string, unknown> | null
+  lowered: number
+  final: number | null
+  strategy: 'replace' | 'staged'
+  /** What DNS said, for the comments of the file. */
+  today: {mx: string; ttl: number | null; source: string | null} | null
+}
+
+function validator(check: (v: string) => void): (v: string) => true | string {
+  return (v) => {
+    try {
+      check(v)
+      return true
+    } catch (err) {
+      return errorMessage(err)
+    }
+  }
+}
+
+const checkSecret = (flag: string) => (v: string) => {
+  if (!SECRET_REF.test(v.trim())) throw new UserError(`--${flag} must be a reference, env:NAME or file:PATH, never the secret itself`)
+}
+const checkTtl = (flag: string) => (v: string) => {
+  const s = parseDurationText(v)
+  if (s === null || s < 1 || s > 604800) throw new UserError(`--${flag} must be seconds or a duration such as 300, 5m, 1h (1 s to 7 d)`)
+}
+const checkMx = (v: string) => {
+  for (const part of v.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const mx = parseMx(part)
+    if (!mx || mx.exchange === '.') throw new UserError(`--mx '${part}' must be "PREFERENCE HOST", e.g. "0 contoso-com.mail.protection.outlook.com"`)
+  }
+}
+
+/**
+ * Asks (or takes from flags) every answer. `read` reads today's DNS for the
+ * domain; its failure only removes the defaults it would have given.
+ */
+export async function collectAnswers(flags: InitFlags, prompter: Prompter | null, read: (domain: string) => Promise<InspectReport>): Promise<InitAnswers> {
+  const ask = async (flag: keyof InitFlags, q: {message: string; default?: string; check?: (v: string) => void}): Promise<string> => {
+    const given = flags[flag]
+    if (typeof given === 'string') {
+      q.check?.(given)
+      return given.trim()
+    }
+    if (!prompter) {
+      if (q.default !== undefined) return q.default
+      throw new UserError(`--${flag} is required when there is no terminal to ask (${q.message.replace(/[:?]$/, '')})`)
+    }
+    return (await prompter.input({message: q.message, default: q.default, validate: q.check ? validator(q.check) : undefined})).trim()
+  }
+  const choose = async (flag: keyof InitFlags, q: {message: string; choices: Choice[]; default?: string}): Promise<string> => {
+    const given = flags[flag]
+    if (typeof given === 'string') {
+      if (!q.choices.some((c) => c.value === given)) throw new UserError(`--${flag} must be one of ${q.choices.map((c) => c.value).join(', ')}`)
+      return given
+    }
+    if (!prompter) {
+      if (q.default !== undefined) return q.default
+      throw new UserError(`--${flag} is required when there is no terminal to ask (one of ${q.choices.map((c) => c.value).join(', ')})`)
+    }
+    return prompter.select(q)
+  }
+
+  const domain = parseDomain(await ask('domain', {message: 'Domain whose mail moves:', check: (v) => parseDomain(v)}))
+  let report: InspectReport | null = null
+  try {
+    report = await read(domain)
+  } catch (err) {
+    prompter?.note(`Could not read today's DNS of ${domain} (${errorMessage(err)}); continuing without its defaults.`)
+  }
+  const todayMx = report ? (report.mx.nullMx ? 'null MX (0 .)' : report.mx.records.map((m) => `${m.priority} ${m.exchange}`).join(', ') || 'none') : null
+  const source = report ? detectProfile(report.mx.records.map((m) => m.exchange)) : null
+  if (report) {
+    prompter?.note(
+      `Today ${domain} has MX ${todayMx}${report.mx.ttl !== null ? ` with TTL ${report.mx.ttl} s (${formatDuration(report.mx.ttl)})` : ''}; ${source ? `that is ${source.name}` : 'no known provider'}; served by ${report.nameservers.length} authoritative server${report.nameservers.length === 1 ? '' : 's'}${report.consistent ? '' : ' that disagree'}.`,
+    )
+  }
+
+  const profiles = PROFILES.filter((p) => p.id !== source?.id)
+  const profileId = getProfile(
+    await choose('to', {message: 'Provider mail moves to:', choices: profiles.map((p) => ({value: p.id, name: p.name}))}),
+  ).id
+  const profile = getProfile(profileId)
+  const defaultMx = profile.mx(domain).map((m) => `${m.preference} ${m.exchange}`).join(', ')
+  const mxText = flags.mx?.length
+    ? flags.mx.join(',')
+    : await ask('mx', {message: 'Target MX, "PREFERENCE HOST" from the admin center:', default: defaultMx || undefined, check: checkMx})
+  checkMx(mxText)
+  const mx = mxText.split(',').map((x) => x.trim()).filter(Boolean)
+  if (mx.length === 0) throw new UserError('--mx is required for a custom provider: give "PREFERENCE HOST"')
+
+  const prefix = profile.verificationPrefix
+  const verification =
+    (await ask('verification', {
+      message: `Domain-verification TXT${prefix ? ` (starts with ${prefix}; empty to skip)` : ' (empty to skip)'}:`,
+      default: '',
+      check: (v) => {
+        if (v.trim() !== '' && prefix && !v.trim().startsWith(prefix)) throw new UserError(`--verification must start with ${prefix}`)
+      },
+    })) || null
+  const tenant = profile.id === 'microsoft365'
+    ? (await ask('tenant', {message: 'Tenant name (contoso of contoso.onmicrosoft.com, for the DKIM CNAMEs; empty to skip):', default: ''})) || null
+    : null
+
+  const host = (await choose('dns-host', {
+    message: 'How are DNS changes made?',
+    default: 'manual',
+    choices: hostNames.map((h) => ({
+      value: h,
+      name: {manual: 'manual: mxcut shows each change, you make it in your DNS console', rfc2136: 'rfc2136: DNS UPDATE signed with TSIG (BIND, Knot, PowerDNS)', powerdns: 'powerdns: PowerDNS HTTP API', cloudflare: 'cloudflare: Cloudflare API', route53: 'route53: Amazon Route 53 API'}[h],
+    })),
+  })) as HostName
+  let hostSettings: Record<string, unknown> | null = null
+  if (host === 'rfc2136') {
+    hostSettings = {
+      server: await ask('rfc2136-server', {message: 'Primary server that accepts UPDATE (IP[:PORT]):'}),
+      key: {
+        name: await ask('tsig-key-name', {message: 'TSIG key name:', default: 'mxcut'}),
+        algorithm: 'hmac-sha256',
+        secret: await ask('tsig-secret', {message: 'TSIG secret reference (env:NAME or file:PATH):', default: 'env:MXCUT_TSIG_SECRET', check: checkSecret('tsig-secret')}),
+      },
+    }
+  } else if (host === 'powerdns') {
+    hostSettings = {
+      url: await ask('powerdns-url', {message: 'PowerDNS API URL:', default: 'http://127.0.0.1:8081'}),
+      apiKey: await ask('powerdns-api-key', {message: 'API key reference (env:NAME or file:PATH):', default: 'env:PDNS_API_KEY', check: checkSecret('powerdns-api-key')}),
+    }
+  } else if (host === 'cloudflare') {
+    hostSettings = {apiToken: await ask('cloudflare-api-token', {message: 'API token reference (env:NAME or file:PATH):', default: 'env:CLOUDFLARE_API_TOKEN', check: checkSecret('cloudflare-api-token')})}
+  } else if (host === 'route53') {
+    hostSettings = {hostedZoneId: await ask('route53-hosted-zone-id', {message: 'Hosted zone id:'})}
+  }
+
+  const loweredText = await ask('lowered-ttl', {message: 'MX TTL during the cutover (seconds or 5m):', default: '300', check: checkTtl('lowered-ttl')})
+  const observedTtl = report?.mx.ttl ?? null
+  const finalText = await ask('final-ttl', {
+    message: 'MX TTL after the cutover:',
+    default: observedTtl !== null ? String(observedTtl) : '3600',
+    check: checkTtl('final-ttl'),
+  })
+  const strategy = (await choose('strategy', {
+    message: 'Strategy:',
+    default: 'replace',
+    choices: [
+      {value: 'replace', name: 'replace: swap the whole MX RRset in one update'},
+      {value: 'staged', name: "staged: add the target as backup, probe it, promote it, then remove the source (Microsoft's sequence)"},
+    ],
+  })) as 'replace' | 'staged'
+
+  const final = parseDurationText(finalText)
+  let lowered = parseDurationText(loweredText) ?? 300
+  // A TTL already below the lowered one stays where it is (the planner then skips the lowering).
+  if (final !== null && lowered > final) lowered = final
+  return {
+    domain,
+    profile: profile.id,
+    mx,
+    verification,
+    tenant,
+    host,
+    hostSettings,
+    lowered,
+    final: final !== null && final === observedTtl ? null : final,
+    strategy,
+    today: report ? {mx: todayMx ?? 'none', ttl: observedTtl, source: source?.name ?? null} : null,
+  }
+}
+
+const q = (v: string) => JSON.stringify(v)
+
+function yamlValue(v: unknown, indent: string): string {
+  if (v && typeof v === 'object') return '\n' + Object.entries(v).map(([k, x]) => `${indent}  ${k}:${x && typeof x === 'object' ? yamlValue(x, indent + '  ') : ` ${typeof x === 'string' ? q(x) : String(x)}`}`).join('\n')
+  return ` ${typeof v === 'string' ? q(v) : String(v)}`
+}
+
+/** The config file, commented, validated against the schema before it is returned. */
+export function configYaml(a: InitAnswers, path = `plans/${a.domain}.yaml`, now: Date = new Date()): string {
+  const lines = [
+    '# yaml-language-server: $schema=../schema/mxcut-config.schema.json',
+    `# Written by mxcut init on ${now.toISOString().slice(0, 10)}.${a.today ? ` Today: MX ${a.today.mx}${a.today.ttl !== null ? `, TTL ${a.today.ttl} s` : ''}${a.today.source ? ` (${a.today.source})` : ''}.` : ''}`,
+    `# Next: mxcut plan ${path}`,
+    'version: 1',
+    `domain: ${a.domain}`,
+    'target:',
+    `  profile: ${a.profile}`,
+    `  mx: [${a.mx.map(q).join(', ')}]`,
+    ...(a.verification ? [`  verification: ${q(a.verification)}`] : []),
+    ...(a.tenant ? [`  tenant: ${q(a.tenant)}`] : []),
+    'source:',
+    `  profile: auto${a.today?.source ? `        # ${a.today.source}, detected from today's MX` : ''}`,
+    `strategy: ${a.strategy}`,
+    'ttl:',
+    `  lowered: ${a.lowered}`,
+    ...(a.final !== null ? [`  final: ${a.final}`] : [`  # final: the MX TTL observed when planning${a.today?.ttl ? ` (${a.today.ttl} s today)` : ''}`]),
+    '  margin: 60',
+    'dns:',
+    `  host: ${a.host}`,
+    ...(a.hostSettings ? [`  ${a.host}:${yamlValue(a.hostSettings, '  ')}`] : []),
+    '',
+  ]
+  const text = lines.join('\n')
+  parseConfigText(text, path)
+  return text
+}
