@@ -91,6 +91,9 @@ export async function rehearse(options: RehearseOptions): Promise<Rehearsal> {
     upstreamTimeoutMs: SANDBOX_QUERY_TIMEOUT_MS,
   })
   const previousSecret = process.env[TSIG_ENV]
+  // From here on nothing may leave the machine (the audit's MTA-STS fetch included), whatever the records say.
+  const previousGuard = process.env.MXCUT_LOOPBACK_ONLY
+  process.env.MXCUT_LOOPBACK_ONLY = '1'
   try {
     const client = createDnsClient({timeoutMs: SANDBOX_QUERY_TIMEOUT_MS, retries: 2})
     const authServers: AuthServer[] = sandbox.nameservers.map((s, i) => ({...s, host: nsNames[i]}))
@@ -169,6 +172,8 @@ export async function rehearse(options: RehearseOptions): Promise<Rehearsal> {
     if (previousSecret === undefined) delete process.env[TSIG_ENV]
     else process.env[TSIG_ENV] = previousSecret
     await sandbox.close()
+    if (previousGuard === undefined) delete process.env.MXCUT_LOOPBACK_ONLY
+    else process.env.MXCUT_LOOPBACK_ONLY = previousGuard
   }
 }
 
