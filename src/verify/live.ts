@@ -40,10 +40,36 @@ export function plainDisplay(write: (line: string) => void, now: () => number = 
 
 type AnyTask = ListrTaskWrapper<unknown, never, never>
 
+/**
+ * One listr2 line. listr2 starts task functions a few ticks after run(), so a
+ * first check that converges at once can arrive before the task exists: the
+ * latest title and the outcome are kept and applied when it starts.
+ */
 interface Slot {
   task?: AnyTask
-  done?: (err?: Error) => void
-  last?: ServerReport
+  title?: string
+  outcome?: {error?: Error}
+  settle?: (outcome: {error?: Error}) => void
+}
+
+function slotTask(slot: Slot) {
+  return (_ctx: unknown, task: AnyTask) =>
+    new Promise<void>((resolve, reject) => {
+      slot.task = task
+      if (slot.title !== undefined) task.title = slot.title
+      slot.settle = (o) => (o.error ? reject(o.error) : resolve())
+      if (slot.outcome) slot.settle(slot.outcome)
+    })
+}
+
+function setTitle(slot: Slot, title: string): void {
+  slot.title = title
+  if (slot.task) slot.task.title = title
+}
+
+function settle(slot: Slot, outcome: {error?: Error}): void {
+  slot.outcome = outcome
+  slot.settle?.(outcome)
 }
 
 /**
@@ -52,29 +78,16 @@ interface Slot {
  * never shown as finished early.
  */
 export function listrDisplay(servers: Array<{role: 'authoritative' | 'resolver'; server: ServerSpec}>, now: () => number = Date.now): WatchDisplay {
-  const slots = new Map<string, Slot>()
+  const slots = new Map<string, Slot & {last?: ServerReport}>()
   const key = (role: string, address: string) => `${role} ${address}`
-  let header: AnyTask | undefined
-  let headerDone: ((err?: Error) => void) | undefined
-  const hold = (slot: Slot) => (_ctx: unknown, task: AnyTask) =>
-    new Promise<void>((resolve, reject) => {
-      slot.task = task
-      slot.done = (err) => (err ? reject(err) : resolve())
-    })
+  const header: Slot = {}
   const tasks = [
-    {
-      title: 'Checking propagation…',
-      task: (_ctx: unknown, task: AnyTask) =>
-        new Promise<void>((resolve, reject) => {
-          header = task
-          headerDone = (err) => (err ? reject(err) : resolve())
-        }),
-    },
+    {title: 'Checking propagation…', task: slotTask(header)},
     ...servers.map(({role, server}) => {
       const slot: Slot = {}
       slots.set(key(role, serverLabel(server)), slot)
-      const label = role === 'authoritative' ? `authoritative ${serverTitle({name: server.name, address: serverLabel(server)})}` : serverTitle({name: server.name, address: serverLabel(server)})
-      return {title: `${label}  waiting`, task: hold(slot)}
+      const label = serverTitle({name: server.name, address: serverLabel(server)})
+      return {title: `${role === 'authoritative' ? 'authoritative ' : ''}${label}  waiting`, task: slotTask(slot)}
     }),
   ]
   const listr = new Listr(tasks, {concurrent: true, exitOnError: false, registerSignalListeners: false})
@@ -83,28 +96,26 @@ export function listrDisplay(servers: Array<{role: 'authoritative' | 'resolver';
   return {
     update(report) {
       const t = now()
-      if (header) {
-        header.title = report.converged
-          ? verdictLine(report, t)
-          : `${progressLine(report, t)}${report.eta ? '' : report.authoritativeUpdated ? '' : ' — waiting for the authoritative servers'}`
-      }
+      setTitle(
+        header,
+        report.converged ? verdictLine(report, t) : `${progressLine(report, t)}${report.eta || report.authoritativeUpdated ? '' : ' — waiting for the authoritative servers'}`,
+      )
       for (const r of [...report.authoritative, ...report.resolvers]) {
         const slot = slots.get(key(r.role, r.address))
-        if (!slot?.task) continue
+        if (!slot) continue
         slot.last = r
-        slot.task.title = (r.role === 'authoritative' ? 'authoritative ' : '') + liveTitle(r, t)
+        setTitle(slot, (r.role === 'authoritative' ? 'authoritative ' : '') + liveTitle(r, t))
       }
     },
     async finish(result) {
       for (const slot of slots.values()) {
         const r = slot.last
-        if (!r || r.status !== 'updated') slot.done?.(new Error(r ? liveTitle(r, now()) : 'no answer'))
-        else slot.done?.()
+        settle(slot, !r || r.status !== 'updated' ? {error: new Error(r ? liveTitle(r, now()) : 'no answer')} : {})
       }
-      if (result.converged) headerDone?.()
+      if (result.converged) settle(header, {})
       else {
         const eta = result.report.eta ? `; last stale cache expires ${formatWhen(Date.parse(result.report.eta), now())}` : ''
-        headerDone?.(new Error(`${result.timedOut ? 'Gave up' : 'Stopped'}: not converged${eta}`))
+        settle(header, {error: new Error(`${result.timedOut ? 'Gave up' : 'Stopped'}: not converged${eta}`)})
       }
       await running
     },
