@@ -8,7 +8,7 @@ import {inspectDomain} from '../zone/inspect.js'
 import {finding, sortFindings, summarize} from './codes.js'
 import {auditDane} from './dane.js'
 import {auditDkim} from './dkim.js'
-import {auditDmarc} from './dmarc.js'
+import {auditDmarcAt} from './dmarc.js'
 import {createLookup, type LookupCache} from './lookup.js'
 import {auditMtaSts} from './mta-sts.js'
 import {auditMx} from './mx.js'
@@ -82,15 +82,12 @@ export async function auditDomain(rawDomain: string, options: AuditOptions): Pro
   })
 
   findings.push(...auditMx(report))
-  const dmarcName = `_dmarc.${domain}`
   const targetHostNames = target ? target.mx.map((m) => m.exchange) : []
   const sourceHosts = report.mx.records.map((m) => m.exchange).filter((x) => x !== '.')
 
   const [spf, dmarc, dkim, targetMx, mtaSts, dane] = await Promise.all([
     auditSpf({domain, txt: report.txt, targetInclude: target?.spfInclude ?? null, targetName: target?.profile.name, lookup}),
-    lookup(dmarcName, 'TXT').then((r) =>
-      auditDmarc(domain, r.answers.filter((a) => a.type === 'TXT' && a.name === dmarcName).map((a) => String(a.data)), r.status),
-    ),
+    auditDmarcAt(domain, report.zone, lookup),
     target ? auditDkim(domain, target.profile, lookup) : Promise.resolve([]),
     target
       ? auditTargetMx(domain, target, lookup, {smtp: options.smtp, smtpPort: options.smtpPort, probeTimeoutMs: options.probeTimeoutMs})

@@ -1,4 +1,6 @@
+import {canonicalName} from '../dns/names.js'
 import {finding} from './codes.js'
+import type {LookupFn} from './lookup.js'
 import type {Finding} from './types.js'
 
 /** DMARC policy records (RFC 7489 §6.3, §6.4). */
@@ -80,4 +82,26 @@ export function auditDmarc(domain: string, txt: string[], status: string): Findi
   const parsed = parseDmarc(records[0])
   if (!parsed.ok) return [finding('DMARC_SYNTAX', subject, `the DMARC record ${JSON.stringify(records[0])} does not parse: ${parsed.error}; fix it, or receivers ignore it.`)]
   return []
+}
+
+async function dmarcTxt(lookup: LookupFn, domain: string): Promise<{txt: string[]; status: string}> {
+  const name = `_dmarc.${canonicalName(domain)}`
+  const r = await lookup(name, 'TXT')
+  return {txt: r.answers.filter((a) => a.type === 'TXT' && a.name === name).map((a) => String(a.data)), status: r.status}
+}
+
+/**
+ * The domain's own _dmarc record; for a name below the zone apex without
+ * one, receivers apply the organizational domain's policy (RFC 7489 §6.6.3),
+ * which the zone apex stands for here (no public suffix list is consulted).
+ */
+export async function auditDmarcAt(domain: string, zone: string, lookup: LookupFn): Promise<Finding[]> {
+  const own = await dmarcTxt(lookup, domain)
+  const findings = auditDmarc(domain, own.txt, own.status)
+  if (findings.some((f) => f.code === 'DMARC_MISSING') && canonicalName(domain) !== canonicalName(zone)) {
+    const parent = await dmarcTxt(lookup, zone)
+    const records = parent.txt.filter(isDmarcRecord)
+    if (records.length === 1 && parseDmarc(records[0]).ok) return []
+  }
+  return findings
 }

@@ -1,5 +1,13 @@
 import {describe, expect, test} from 'vitest'
-import {auditDmarc, parseDmarc} from '../../src/audit/dmarc.js'
+import {auditDmarc, auditDmarcAt, parseDmarc} from '../../src/audit/dmarc.js'
+import type {LookupFn} from '../../src/audit/lookup.js'
+
+function fakeDns(txt: Record<string, string[]>): LookupFn {
+  return async (name, type) => {
+    const v = txt[name]
+    return v ? {name, type, status: 'ok', answers: v.map((data) => ({name, type: 'TXT', ttl: 60, data})), from: 'fake'} : {name, type, status: 'nxdomain', answers: [], from: 'fake'}
+  }
+}
 
 describe('DMARC records (RFC 7489)', () => {
   test.each([
@@ -34,5 +42,15 @@ describe('DMARC records (RFC 7489)', () => {
     expect(auditDmarc('contoso.test', ['v=DMARC1; p=maybe'], 'ok').map((f) => [f.code, f.severity])).toEqual([['DMARC_SYNTAX', 'error']])
     expect(auditDmarc('contoso.test', ['v=DMARC1; p=none'], 'ok')).toEqual([])
     expect(auditDmarc('contoso.test', [], 'servfail').map((f) => f.code)).toEqual(['CHECK_INCOMPLETE'])
+  })
+
+  test("a name below the zone apex falls back to the apex's policy (the organizational domain)", async () => {
+    const dns = fakeDns({'_dmarc.contoso.test': ['v=DMARC1; p=reject']})
+    expect(await auditDmarcAt('eu.contoso.test', 'contoso.test', dns)).toEqual([])
+    expect((await auditDmarcAt('eu.contoso.test', 'contoso.test', fakeDns({}))).map((f) => f.code)).toEqual(['DMARC_MISSING'])
+    expect((await auditDmarcAt('contoso.test', 'contoso.test', fakeDns({}))).map((f) => f.code)).toEqual(['DMARC_MISSING'])
+    // A broken own record is not hidden by the parent's good one.
+    const both = fakeDns({'_dmarc.contoso.test': ['v=DMARC1; p=reject'], '_dmarc.eu.contoso.test': ['v=DMARC1; p=maybe']})
+    expect((await auditDmarcAt('eu.contoso.test', 'contoso.test', both)).map((f) => f.code)).toEqual(['DMARC_SYNTAX'])
   })
 })
