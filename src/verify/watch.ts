@@ -1,3 +1,4 @@
+import type {ServerSpec} from '../dns/server.js'
 import type {Clamping, Sample} from './classify.js'
 import {buildReport, verifyPropagation, type VerifyOptions, type VerifyReport} from './verify.js'
 
@@ -20,6 +21,12 @@ export interface WatchOptions extends VerifyOptions {
   maxIntervalMs?: number
   /** How long before the ETA fast polling starts. Default 3 s. */
   nearWindowMs?: number
+  /**
+   * A resolver that has not answered within this many (real) milliseconds is
+   * shown as unreachable for the round and its probe goes on in the
+   * background, so one silent resolver does not slow every check. Default 1000.
+   */
+  slowAfterMs?: number
 }
 
 export interface WatchResult {
@@ -83,10 +90,35 @@ export async function watchPropagation(options: WatchOptions): Promise<WatchResu
   const unanswered = new Set<number>()
   const background = new Map<number, {result?: Sample[]}>()
   const lastSamples = new Map<number, Sample[]>()
-  const scheduleProbe = async (_server: unknown, i: number, probe: () => Promise<Sample[]>): Promise<Sample[]> => {
+  const slowAfterMs = options.slowAfterMs ?? 1000
+  const scheduleProbe = async (server: ServerSpec, i: number, probe: () => Promise<Sample[]>): Promise<Sample[]> => {
     let samples: Sample[]
     if (!unanswered.has(i)) {
-      samples = await probe()
+      const running = probe()
+      // Real time on purpose: this bounds waiting for network I/O, not the (possibly simulated) cutover clock.
+      let timer: NodeJS.Timeout | undefined
+      const quick = await Promise.race([running, new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), slowAfterMs)))])
+      clearTimeout(timer)
+      if (quick === null) {
+        const job: {result?: Sample[]} = {}
+        background.set(i, job)
+        void running.then((r) => (job.result = r))
+        unanswered.add(i)
+        const waiting: Sample = {
+          at: now(),
+          status: 'timeout',
+          verdict: 'failed',
+          records: [],
+          ttl: null,
+          aa: false,
+          transport: server.kind === 'doh' ? 'doh' : 'udp',
+          rttMs: slowAfterMs,
+          error: `no answer within ${slowAfterMs} ms yet (still asking)`,
+        }
+        lastSamples.set(i, [waiting])
+        return [waiting]
+      }
+      samples = quick
     } else {
       let job = background.get(i)
       if (!job) {

@@ -76,6 +76,7 @@ test('watch with a silent resolver keeps polling at least once a second near the
   expect(result.report.summary).toEqual({updated: 7, stale: 0, mixed: 0, unreachable: 1, error: 0})
   const times = seen.map((r) => Date.parse(r.checkedAt))
   const gaps = times.slice(1).map((t, i) => t - times[i])
+  for (const r of seen) console.log(`[measure]   check at ${r.checkedAt} took ${r.durationMs} ms: ${JSON.stringify(r.summary)} eta ${r.eta}`)
   const allUpdatedAt = seen.find((r) => r.summary.updated === 7)?.checkedAt
   console.log(
     `[measure] watch with one silent resolver: first check ${seen[0].durationMs} ms, then ${seen.length - 1} checks, ` +

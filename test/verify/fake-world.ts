@@ -17,7 +17,7 @@ export interface FakeWorld {
   /** The lagging authoritative servers get the latest zone. */
   catchUp(): void
   auth: DnsServer[]
-  resolver(name: string, options?: {clampMin?: number; behaviour?: 'ok' | 'timeout' | 'refused-conn' | 'servfail' | 'no-aa' | 'silent-then-hang'}): DnsServer
+  resolver(name: string, options?: {clampMin?: number; behaviour?: 'ok' | 'timeout' | 'refused-conn' | 'servfail' | 'no-aa' | 'silent-then-hang' | 'hang'}): DnsServer
   queries: Array<{server: string; at: number; recursion: boolean}>
   sleeps: number[]
   /** Queries of 'silent-then-hang' resolvers still pending, and those cancelled through their signal. */
@@ -74,9 +74,10 @@ export function fakeWorld(domain: string, start = 1_700_000_000_000): FakeWorld 
           t += options.timeoutMs ?? 2000
           return result(server, type, {status: 'timeout', error: `no answer within ${options.timeoutMs ?? 2000} ms`})
         case 'silent-then-hang':
-          // The first round (three samples) times out at once (simulated); later queries hang until cancelled, like a packet sink on real time.
+        case 'hang':
+          // 'silent-then-hang': the first round (three samples) times out at once (simulated); later queries hang until cancelled, like a packet sink on real time.
           silentCount.set(label, (silentCount.get(label) ?? 0) + 1)
-          if ((silentCount.get(label) ?? 0) <= 3) {
+          if (r.behaviour === 'silent-then-hang' && (silentCount.get(label) ?? 0) <= 3) {
             return result(server, type, {status: 'timeout', error: 'no answer within 2000 ms'})
           }
           hanging.pending += 1

@@ -105,6 +105,21 @@ describe('watchPropagation', () => {
     expect(w.hanging).toEqual({pending: 0, aborted: 3})
   })
 
+  test('a resolver that hangs from the first check does not hold it: shown unreachable after slowAfterMs, asked on in the background', async () => {
+    const {w, resolvers, warm} = swapped()
+    await warm()
+    w.publish(newMx, 300)
+    const sink = w.resolver('sink', {behaviour: 'hang'})
+    const start = w.now()
+    const seen: VerifyReport[] = []
+    const result = await watchPropagation({client: w.client, domain, expected: newMx, authoritative: w.auth, resolvers: [...resolvers, sink], now: w.now, sleep: w.sleep, deadline: start + 400_000, slowAfterMs: 20, onUpdate: (r) => seen.push(r)})
+    expect(seen[0].resolvers.at(-1)).toMatchObject({status: 'unreachable', error: expect.stringMatching(/no answer within 20 ms yet/)})
+    expect(seen[0].resolvers.slice(0, 3).every((r) => r.status === 'stale')).toBe(true)
+    expect(result).toMatchObject({timedOut: true, converged: false})
+    // One background probe of three samples, never re-launched while in flight, cancelled at the end.
+    expect(w.hanging).toEqual({pending: 0, aborted: 3})
+  })
+
   test('an abort signal ends the watch with the last report', async () => {
     const {w, resolvers, warm} = swapped()
     await warm()
