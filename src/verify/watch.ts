@@ -24,7 +24,9 @@ export interface WatchOptions extends VerifyOptions {
   /**
    * A resolver that has not answered within this many (real) milliseconds is
    * shown as unreachable for the round and its probe goes on in the
-   * background, so one silent resolver does not slow every check. Default 1000.
+   * background, so one silent resolver does not slow every check. Default
+   * 1000; Infinity waits for every answer (a simulated network whose queries
+   * only finish as simulated time passes).
    */
   slowAfterMs?: number
 }
@@ -93,7 +95,9 @@ export async function watchPropagation(options: WatchOptions): Promise<WatchResu
   const slowAfterMs = options.slowAfterMs ?? 1000
   const scheduleProbe = async (server: ServerSpec, i: number, probe: () => Promise<Sample[]>): Promise<Sample[]> => {
     let samples: Sample[]
-    if (!unanswered.has(i)) {
+    if (!unanswered.has(i) && !Number.isFinite(slowAfterMs)) {
+      samples = await probe()
+    } else if (!unanswered.has(i)) {
       const running = probe()
       // Real time on purpose: this bounds waiting for network I/O, not the (possibly simulated) cutover clock.
       let timer: NodeJS.Timeout | undefined
