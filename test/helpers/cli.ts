@@ -3,6 +3,25 @@ import {fileURLToPath} from 'node:url'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
+/**
+ * How tests start the CLI: from source under tsx by default (no build needed
+ * while developing), or the built dist/ when MXCUT_TEST_CLI=dist (set by
+ * `npm run test:all`, which builds first): start-up is several times faster.
+ */
+export function cliArgv(): string[] {
+  if (process.env.MXCUT_TEST_CLI === 'dist') return [process.execPath, `${root}bin/run.js`]
+  return [process.execPath, '--import', 'tsx', '--no-warnings', `${root}bin/dev.js`]
+}
+
+/** The same as a shell command line (for tmux), quoted. */
+export function cliCommandLine(): string {
+  return cliArgv()
+    .map((a) => `'${a}'`)
+    .join(' ')
+}
+
+export {root as packageRoot}
+
 export interface CliResult {
   code: number | null
   stdout: string
@@ -15,7 +34,8 @@ export interface CliResult {
  */
 export function runCli(args: string[], options: {env?: Record<string, string | undefined>; input?: string; cwd?: string; timeoutMs?: number} = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--no-warnings', `${root}bin/dev.js`, ...args], {
+    const [node, ...pre] = cliArgv()
+    const child = spawn(node, [...pre, ...args], {
       cwd: options.cwd ?? root,
       env: {...process.env, MXCUT_LOOPBACK_ONLY: '1', NO_COLOR: '1', ...options.env},
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -230,6 +230,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   allow-transfer { any; };
   minimal-responses no;
   max-journal-size unlimited;
+  notify-delay 0;
 };
 controls { };
 ${keyBlock}

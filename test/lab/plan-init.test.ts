@@ -6,7 +6,7 @@ import {fileURLToPath} from 'node:url'
 import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import {serverLabel} from '../../src/dns/server.js'
 import {loadConfig} from '../../src/plan/config.js'
-import {runCli} from '../helpers/cli.js'
+import {cliCommandLine, runCli} from '../helpers/cli.js'
 import {startLab, type Lab} from './lab.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
@@ -76,7 +76,7 @@ describe('mxcut init in a terminal (tmux)', () => {
 
   test('the wizard reads live DNS, proposes defaults, validates answers and writes the config', async () => {
     const out = join(dir, 'wizard.yaml')
-    const command = `cd ${root} && MXCUT_LOOPBACK_ONLY=1 node --import tsx --no-warnings bin/dev.js init ${ns().join(' ')} --out ${out}; echo "EXIT:$?"; sleep 60`
+    const command = `cd ${root} && MXCUT_LOOPBACK_ONLY=1 ${cliCommandLine()} init ${ns().join(' ')} --out ${out}; echo "EXIT:$?"; sleep 60`
     execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '120', '-y', '40', command])
 
     await screenShows(/Domain whose mail moves/)

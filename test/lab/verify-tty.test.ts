@@ -4,6 +4,7 @@ import {afterAll, beforeAll, expect, test} from 'vitest'
 import {createDnsClient} from '../../src/dns/client.js'
 import {serverLabel} from '../../src/dns/server.js'
 import {startLab, type Lab} from './lab.js'
+import {cliCommandLine} from '../helpers/cli.js'
 
 /**
  * `verify --watch` at a real terminal (tmux): the live listr2 display, not
@@ -42,7 +43,7 @@ test('live display at a TTY, converging with exit 0', async () => {
     '--nameserver', serverLabel(lab.primary), '--nameserver', serverLabel(lab.secondary),
     ...lab.resolvers.flatMap((r) => ['--resolver', serverLabel(r)]),
   ]
-  const command = `cd ${root} && env -u NO_COLOR -u CI MXCUT_LOOPBACK_ONLY=1 TERM=xterm-256color node --import tsx --no-warnings bin/dev.js ${args.join(' ')}; echo EXIT=$?; sleep 60`
+  const command = `cd ${root} && env -u NO_COLOR -u CI MXCUT_LOOPBACK_ONLY=1 TERM=xterm-256color ${cliCommandLine()} ${args.join(' ')}; echo EXIT=$?; sleep 60`
   tmux('new-session', '-d', '-s', session, '-x', '200', '-y', '50', command)
   const frames: string[] = []
   const deadline = Date.now() + 55_000

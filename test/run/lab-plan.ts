@@ -7,7 +7,7 @@ import type {DnsServer} from '../../src/dns/server.js'
 import type {MxData} from '../../src/dns/records.js'
 import type {PlanState} from '../../src/plan/state.js'
 import type {JournalEntry} from '../../src/run/journal.js'
-import {runCli, type CliResult} from '../helpers/cli.js'
+import {cliArgv, runCli, type CliResult} from '../helpers/cli.js'
 import type {Lab, LabZone} from '../lab/lab.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
@@ -103,7 +103,8 @@ export interface Spawned {
 
 /** The CLI as a separate process whose PID the test can signal (runCli hides it). */
 export function spawnCli(args: string[], env: Record<string, string> = {}): Spawned {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--no-warnings', `${root}bin/dev.js`, ...args], {
+  const [node, ...pre] = cliArgv()
+  const child = spawn(node, [...pre, ...args], {
     cwd: root,
     env: {...process.env, MXCUT_LOOPBACK_ONLY: '1', NO_COLOR: '1', ...env},
     stdio: ['pipe', 'pipe', 'pipe'],

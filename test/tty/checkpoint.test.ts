@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {afterAll, beforeAll, expect, test} from 'vitest'
-import {parseJson, runCli} from '../helpers/cli.js'
+import {cliCommandLine, parseJson, runCli} from '../helpers/cli.js'
 import {cutoverZone, makePlan, mxOn, TARGET_MX, until} from '../run/lab-plan.js'
 import {startLab, type Lab} from '../lab/lab.js'
 
@@ -42,7 +42,7 @@ test('countdown with the due clock time, then the checkpoint prompt: show the di
     'MXCUT_LOOPBACK_ONLY=1',
     'NO_COLOR=1',
     `MXCUT_LAB_TSIG='${lab.tsig.sha256.secret}'`,
-    `'${process.execPath}' --import tsx --no-warnings bin/dev.js run '${plan}'`,
+    `${cliCommandLine()} run '${plan}'`,
     // Keep the pane after exit so the last screen can be read.
     '; echo "[exit $?]"; sleep 120',
   ].join(' ')
