@@ -231,7 +231,7 @@ function yamlValue(v: unknown, indent: string): string {
 /** The config file, commented, validated against the schema before it is returned. */
 export function configYaml(a: InitAnswers, path = `plans/${a.domain}.yaml`, now: Date = new Date()): string {
   const lines = [
-    '# yaml-language-server: $schema=../schema/mxcut-config.schema.json',
+    '# yaml-language-server: $schema=mxcut-config.schema.json',
     `# Written by mxcut init on ${now.toISOString().slice(0, 10)}.${a.today ? ` Today: MX ${a.today.mx}${a.today.ttl !== null ? `, TTL ${a.today.ttl} s` : ''}${a.today.source ? ` (${a.today.source})` : ''}.` : ''}`,
     `# Next: mxcut plan ${path}`,
     'version: 1',

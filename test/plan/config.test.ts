@@ -78,8 +78,8 @@ describe('config', () => {
 })
 
 describe('JSON Schema', () => {
-  test('the shipped schema is the one generated from the zod schema (regenerate: mxcut schema > schema/mxcut-config.schema.json)', () => {
-    const shipped = JSON.parse(readFileSync('schema/mxcut-config.schema.json', 'utf8')) as unknown
+  test('the shipped schema is the one generated from the zod schema (regenerate: mxcut schema > plans/mxcut-config.schema.json)', () => {
+    const shipped = JSON.parse(readFileSync('plans/mxcut-config.schema.json', 'utf8')) as unknown
     expect(shipped).toEqual(configJsonSchema())
   })
 
