@@ -140,7 +140,8 @@ export function parseResponseHeader(buf: Buffer): UpdateResponseHeader {
 function isAnswerTo(request: Buffer, response: Buffer): boolean {
   if (response.length < 12) return false
   const h = parseResponseHeader(response)
-  return h.qr && h.id === request.readUInt16BE(0) && h.opcode === OPCODE_UPDATE
+  // Same ID and opcode as the request: an UPDATE, or the signed query that checks a key.
+  return h.qr && h.id === request.readUInt16BE(0) && h.opcode === ((request.readUInt16BE(2) >> 11) & 0xf)
 }
 
 export interface SendOptions {

@@ -109,5 +109,10 @@ export function createPowerdnsHost(settings: PowerdnsSettings, deps: PowerdnsDep
     await call('PATCH', {rrsets})
   }
 
-  return {name: 'powerdns', atomic: true, read, apply}
+  /** Reading the zone proves the API key and that the server has the zone; nothing changes. */
+  async function check(): Promise<void> {
+    await call('GET')
+  }
+
+  return {name: 'powerdns', atomic: true, read, apply, check}
 }

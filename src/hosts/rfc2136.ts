@@ -1,9 +1,11 @@
+import {randomInt} from 'node:crypto'
+import * as packet from 'dns-packet'
 import type {RecordType} from 'dns-packet'
 import type {DnsClient} from '../dns/client.js'
 import {canonicalName} from '../dns/names.js'
 import {parseServer, serverLabel, type DnsServer} from '../dns/server.js'
 import {DnsTimeout} from '../dns/timeout.js'
-import {decodeSecret, signMessage, TSIG_ERRORS, verifyMessage, type TsigKey} from '../dns/tsig.js'
+import {decodeSecret, signMessage, TSIG_ERRORS, verifyMessage, type TsigCheck, type TsigKey} from '../dns/tsig.js'
 import {buildUpdateMessage, parseResponseHeader, sendUpdate, UnsupportedTypeError, type UpdateRecord} from '../dns/update.js'
 import {errorMessage, UserError} from '../lib/errors.js'
 import {resolveSecret} from '../lib/secrets.js'
@@ -78,16 +80,8 @@ export function createRfc2136Host(settings: Rfc2136Settings, deps: Rfc2136Deps):
     return rrsetFrom(r.answers, name, type)
   }
 
-  async function apply(changes: RecordChange[]): Promise<void> {
-    if (changes.length === 0) return
-    const key = loadKey()
-    let unsigned: Buffer
-    try {
-      unsigned = buildUpdateMessage(zone, prerequisitesFor(changes), updatesFor(changes))
-    } catch (err) {
-      if (err instanceof UnsupportedTypeError) throw new DnsHostError('not-supported', err.message)
-      throw err
-    }
+  /** Sends a message signed with the key; a TSIG error in the answer (the key refused) becomes one line naming the key. */
+  async function signedExchange(unsigned: Buffer, key: TsigKey, what: string): Promise<{response: Buffer; check: TsigCheck}> {
     const {message, mac} = signMessage(unsigned, key)
     let response: Buffer
     try {
@@ -95,9 +89,8 @@ export function createRfc2136Host(settings: Rfc2136Settings, deps: Rfc2136Deps):
     } catch (err) {
       if (err instanceof UserError) throw err
       const why = err instanceof DnsTimeout ? `no answer within ${timeoutMs} ms` : errorMessage(err)
-      throw new DnsHostError('unreachable', `DNS UPDATE to ${where} for zone ${zone} failed: ${why}`, {cause: err})
+      throw new DnsHostError('unreachable', `${what} to ${where} for zone ${zone} failed: ${why}`, {cause: err})
     }
-    const header = parseResponseHeader(response)
     const check = verifyMessage(response, key, {requestMac: mac})
     const tsigError = check.record?.error ?? 0
     if (tsigError !== 0) {
@@ -112,6 +105,38 @@ export function createRfc2136Host(settings: Rfc2136Settings, deps: Rfc2136Deps):
               : 'the server refused the signature'
       throw new DnsHostError('auth', `${where} rejected ${keyLabel} for zone ${zone}: ${code} (${hint}); the zone was not changed`)
     }
+    return {response, check}
+  }
+
+  /**
+   * A signed SOA query: the server checks the key as it would for an UPDATE
+   * (BADKEY, BADSIG, BADTIME) and nothing changes. A server that answers
+   * queries unsigned (PowerDNS checks TSIG on UPDATE and AXFR only) leaves
+   * the key to the first UPDATE; a silent one to the step that reads it.
+   */
+  async function check(): Promise<void> {
+    const key = loadKey()
+    const query = Buffer.from(packet.encode({type: 'query', id: randomInt(0, 65536), flags: 0, questions: [{type: 'SOA', name: zone, class: 'IN'}]}))
+    try {
+      await signedExchange(query, key, 'a signed SOA query')
+    } catch (err) {
+      if (err instanceof DnsHostError && err.kind === 'unreachable') return
+      throw err
+    }
+  }
+
+  async function apply(changes: RecordChange[]): Promise<void> {
+    if (changes.length === 0) return
+    const key = loadKey()
+    let unsigned: Buffer
+    try {
+      unsigned = buildUpdateMessage(zone, prerequisitesFor(changes), updatesFor(changes))
+    } catch (err) {
+      if (err instanceof UnsupportedTypeError) throw new DnsHostError('not-supported', err.message)
+      throw err
+    }
+    const {response, check} = await signedExchange(unsigned, key, 'DNS UPDATE')
+    const header = parseResponseHeader(response)
     if (!check.ok) {
       // An answer we cannot authenticate may be forged: report, never trust it.
       throw new DnsHostError(
@@ -149,5 +174,5 @@ export function createRfc2136Host(settings: Rfc2136Settings, deps: Rfc2136Deps):
     }
   }
 
-  return {name: 'rfc2136', atomic: true, read, apply}
+  return {name: 'rfc2136', atomic: true, read, apply, check}
 }

@@ -54,4 +54,11 @@ export interface DnsHost {
   atomic: boolean
   read(name: string, type: string): Promise<import('../zone/rrset.js').RRset | null>
   apply(changes: RecordChange[]): Promise<void>
+  /**
+   * Proves the credentials and the zone without changing anything, so a run
+   * can refuse before it touches the plan (a wrong key found only at the
+   * first change would leave a half-started run). Throws DnsHostError; hosts
+   * with nothing to check leave it out.
+   */
+  check?(): Promise<void>
 }

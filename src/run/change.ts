@@ -57,6 +57,21 @@ function pendingDescription(read: LiveRead): string {
 }
 
 /**
+ * The DNS host's credentials and zone, checked without changing anything
+ * before a run or rollback writes to the plan: a wrong key stops it with the
+ * plan file as it was (and the zone untouched); the journal records the attempt.
+ */
+export async function checkHost(deps: RunnerDeps): Promise<void> {
+  if (!deps.host.check) return
+  try {
+    await deps.host.check()
+  } catch (err) {
+    await deps.journal.append({event: 'host-check-failed', host: deps.host.name, message: err instanceof Error ? err.message : String(err), ...(err instanceof DnsHostError ? {errorKind: err.kind} : {})})
+    throw err
+  }
+}
+
+/**
  * One DNS change, idempotent and crash-safe: read every authoritative server;
  * all show the after-state → done; all show the before-state → journal the
  * intent, apply, journal the outcome; anything else → drift, nothing touched.

@@ -31,6 +31,7 @@ export const journalEventSchema = z.enum([
   'rollback-done',
   'rollback-failed',
   'verify',
+  'host-check-failed',
 ])
 export type JournalEvent = z.infer<typeof journalEventSchema>
 

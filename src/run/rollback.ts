@@ -1,7 +1,7 @@
 import {UserError} from '../lib/errors.js'
 import type {PlanState, RRsetJson, RRsetChange} from '../plan/state.js'
 import {sameData, sameRRset} from '../zone/rrset.js'
-import {performChange} from './change.js'
+import {checkHost, performChange} from './change.js'
 import {openIntents} from './journal.js'
 import {describeSet, readLive, serverName, toRRset} from './live.js'
 import {anyChangeMade} from './timeline.js'
@@ -53,6 +53,7 @@ export async function rollbackPlan(input: PlanState, deps: RunnerDeps, options: 
   const lowered = loweredTtl(plan) ?? original?.ttl ?? 300
   const timing = {...DEFAULT_TIMING, ...deps.timing}
 
+  await checkHost(deps)
   plan.rollback = {status: 'running', startedAt: plan.rollback?.status === 'running' ? plan.rollback.startedAt : iso(now())}
   await deps.save(plan)
   await deps.journal.append({event: 'rollback-start', message: original ? `restoring ${original.records.length} original MX record(s), TTL ${lowered} s then ${original.ttl} s` : 'removing the MX RRset (there was none before)'})

@@ -1,7 +1,7 @@
 import {UserError} from '../lib/errors.js'
 import {formatClock, formatDuration, formatWhen} from '../lib/time.js'
 import type {PlanState, Step} from '../plan/state.js'
-import {performChange} from './change.js'
+import {checkHost, performChange} from './change.js'
 import {openIntents} from './journal.js'
 import {describeSet, diffLines, readLive, serverName} from './live.js'
 import {rollbackPlan} from './rollback.js'
@@ -85,6 +85,8 @@ export async function runPlan(input: PlanState, deps: RunnerDeps, options: RunOp
   }
 
   await deps.journal.append({event: 'run-start', message: options.resume ? 'resume' : 'run', from: plan.steps[first].id})
+  const last = options.until ? plan.steps.findIndex((s) => s.id === options.until) : plan.steps.length - 1
+  if (plan.steps.slice(first, last + 1).some((s) => s.kind === 'dns-change' && s.status !== 'done' && s.status !== 'skipped')) await checkHost(deps)
   if (plan.pausedAt) {
     delete plan.pausedAt
     await save()

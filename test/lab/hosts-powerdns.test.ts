@@ -120,6 +120,11 @@ describe('powerdns host against PowerDNS Authoritative', () => {
     expect(await serial('contoso.test')).toBe(s0)
     expect(mxRecords(await served('contoso.test', 'MX'))).toHaveLength(1)
 
+    // check() reads the zone: the same errors, before anything is attempted.
+    await host('contoso.test').check?.()
+    expect((await failure(host('contoso.test', 'env:MXCUT_LAB_PDNS_WRONG').check!())).kind).toBe('auth')
+    expect((await failure(host('nowhere.test').check!())).kind).toBe('zone-not-found')
+
     const missing = await failure(host('nowhere.test').read('nowhere.test', 'MX'))
     expect(missing.kind).toBe('zone-not-found')
     expect(missing.message).toMatch(/has no zone nowhere\.test/)

@@ -126,6 +126,19 @@ describe('rfc2136 host against BIND 9', () => {
     }
   })
 
+  test('check(): a signed SOA query proves the key (BADSIG, BADKEY named) and changes nothing; a silent server is left to the step', async () => {
+    const s0 = await serial(lab.primary, 'race.test')
+    await host('race.test', lab.tsig.sha256).check?.()
+    await host('race.test', lab.tsig.sha512).check?.()
+    const badsig = await failure(host('race.test', {...lab.tsig.sha256, secret: Buffer.alloc(32, 7).toString('base64')}).check!())
+    expect(badsig.kind).toBe('auth')
+    expect(badsig.message).toMatch(/TSIG key 'mxcut-lab-sha256' \(hmac-sha256\).*BADSIG/)
+    const badkey = await failure(host('race.test', lab.tsig.sha256, {name: 'no-such-key'}).check!())
+    expect(badkey.message).toMatch(/TSIG key 'no-such-key'.*BADKEY/)
+    await host('race.test', lab.tsig.sha256, {server: '127.0.0.1:9'}).check?.()
+    expect(await serial(lab.primary, 'race.test')).toBe(s0)
+  })
+
   test('wrong zone (NOTAUTH), a name outside the zone (NOTZONE), a zone without allow-update (REFUSED)', async () => {
     const notauth = await failure(host('nowhere.test', lab.tsig.sha256).apply([{action: 'delete', name: 'nowhere.test', type: 'MX'}]))
     expect(notauth.kind).toBe('zone-not-found')
