@@ -27,3 +27,8 @@ export function formatWhen(target: Date | number, now: Date | number = Date.now(
   const rel = Math.abs(delta) < 1 ? 'now' : delta > 0 ? `in ${formatDuration(delta)}` : `${formatDuration(-delta)} ago`
   return `${rel} (${formatClock(t)})`
 }
+
+/** "42 s", or "3600 s (1 h 00 min)" where the duration says more than the seconds. */
+export function formatSeconds(seconds: number): string {
+  return seconds < 60 ? `${seconds} s` : `${seconds} s (${formatDuration(seconds)})`
+}

@@ -1,6 +1,6 @@
 import {getProfile} from '../profiles/index.js'
 import {bold, dim, red, table, yellow} from '../lib/style.js'
-import {formatClock, formatDuration, formatWhen} from '../lib/time.js'
+import {formatClock, formatDuration, formatSeconds, formatWhen} from '../lib/time.js'
 import {rdataKeys} from '../zone/rrset.js'
 import {estimateSchedule, type CutoverPlan} from './planner.js'
 import type {RRsetChange, RRsetJson, Step} from './state.js'
@@ -38,7 +38,7 @@ function mxText(records: Array<{preference: number; exchange: string}>): string 
 }
 
 function ttlText(seconds: number | null): string {
-  return seconds === null ? '-' : `${seconds} s (${formatDuration(seconds)})`
+  return seconds === null ? '-' : formatSeconds(seconds)
 }
 
 function profileName(id: string | null): string {

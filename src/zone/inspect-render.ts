@@ -1,10 +1,10 @@
-import {formatDuration} from '../lib/time.js'
+import {formatSeconds} from '../lib/time.js'
 import {bold, green, red, table, yellow} from '../lib/style.js'
 import type {InspectReport} from './inspect.js'
 import {serverName} from './inspect.js'
 
 function ttl(seconds: number | null): string {
-  return seconds === null ? '-' : `${seconds} s (${formatDuration(seconds)})`
+  return seconds === null ? '-' : formatSeconds(seconds)
 }
 
 /** The human-readable inspect report: servers table, then the mail records, disagreements marked. */

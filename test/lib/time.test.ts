@@ -1,5 +1,5 @@
 import {expect, test} from 'vitest'
-import {formatClock, formatDuration, formatWhen} from '../../src/lib/time.js'
+import {formatClock, formatDuration, formatSeconds, formatWhen} from '../../src/lib/time.js'
 
 test('durations as people say them', () => {
   expect(formatDuration(0)).toBe('0 s')
@@ -18,4 +18,9 @@ test('clock times are local and relative times say which way', () => {
   expect(formatWhen(now + 3600_000, now)).toBe('in 1 h 00 min (Mon 23 Nov 15:05:09)')
   expect(formatWhen(now - 90_000, now)).toBe('1 min 30 s ago (Mon 23 Nov 14:03:39)')
   expect(formatWhen(now, now)).toBe('now (Mon 23 Nov 14:05:09)')
+})
+
+test('seconds with a duration only where it adds something', () => {
+  expect(formatSeconds(8)).toBe('8 s')
+  expect(formatSeconds(3600)).toBe('3600 s (1 h 00 min)')
 })
