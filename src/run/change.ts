@@ -125,7 +125,9 @@ export async function performChange(stepId: string, changes: readonly RRsetChang
   for (let round = 0; ; round++) {
     // Before-state read is stale once something was sent: read again at once.
     if (round > 0 || toApply.length > 0) last = await readLive(deps.client, zone, deps.authServers, changes, {timeoutMs: timing.queryTimeoutMs})
-    if (round === 1) deps.failpoint?.(`converging:${stepId}`)
+    // Fires on the first read after the change, before the convergence check, so it is hit
+    // even when every server already serves the change (NOTIFY can beat the first read).
+    if (round === 0) deps.failpoint?.(`converging:${stepId}`)
     if (converged(last)) {
       const at = deps.clock.now()
       await deps.journal.append({event: 'converged', step: stepId, serials: last.serials})
