@@ -54,7 +54,11 @@ export default class Init extends MxcutCommand {
           note: (text) => this.log(text),
         }
       : null
-    const answers = await collectAnswers(flags, prompter, async (domain) => (await inspectDomain(domain, {client, ...settings})).report)
+    const answers = {
+      ...(await collectAnswers(flags, prompter, async (domain) => (await inspectDomain(domain, {client, ...settings})).report)),
+      resolvers: flags.resolver,
+      nameservers: flags.nameserver,
+    }
     const path = flags.out ?? join('plans', `${answers.domain}.yaml`)
     const text = configYaml(answers, path)
     if (!flags.force) {

@@ -2,7 +2,7 @@ import {parseDomain} from '../dns/names.js'
 import {hostNames, type HostName} from '../hosts/settings.js'
 import {errorMessage, UserError} from '../lib/errors.js'
 import {SECRET_REF} from '../lib/secrets.js'
-import {formatDuration} from '../lib/time.js'
+import {formatSeconds} from '../lib/time.js'
 import {detectProfile, getProfile, PROFILES} from '../profiles/index.js'
 import type {InspectReport} from '../zone/inspect.js'
 import {parseMx} from '../zone/rrset.js'
@@ -59,6 +59,9 @@ export interface InitAnswers {
   strategy: 'replace' | 'staged'
   /** What DNS said, for the comments of the file. */
   today: {mx: string; ttl: number | null; source: string | null} | null
+  /** --resolver / --nameserver given to init: the plan and run must ask the same servers. */
+  resolvers?: string[]
+  nameservers?: string[]
 }
 
 function validator(check: (v: string) => void): (v: string) => true | string {
@@ -127,11 +130,14 @@ export async function collectAnswers(flags: InitFlags, prompter: Prompter | null
   const source = report ? detectProfile(report.mx.records.map((m) => m.exchange)) : null
   if (report) {
     prompter?.note(
-      `Today ${domain} has MX ${todayMx}${report.mx.ttl !== null ? ` with TTL ${report.mx.ttl} s (${formatDuration(report.mx.ttl)})` : ''}; ${source ? `that is ${source.name}` : 'no known provider'}; served by ${report.nameservers.length} authoritative server${report.nameservers.length === 1 ? '' : 's'}${report.consistent ? '' : ' that disagree'}.`,
+      `Today ${domain} has MX ${todayMx}${report.mx.ttl !== null ? ` with TTL ${formatSeconds(report.mx.ttl)}` : ''}; ${source ? `that is ${source.name}` : 'no known provider'}; served by ${report.nameservers.length} authoritative server${report.nameservers.length === 1 ? '' : 's'}${report.consistent ? '' : ' that disagree'}.`,
     )
   }
 
   const profiles = PROFILES.filter((p) => p.id !== source?.id)
+  if (source && typeof flags.to === 'string' && flags.to === source.id) {
+    throw new UserError(`${domain} already receives its mail at ${source.name} (today's MX ${todayMx}); choose another --to`)
+  }
   const profileId = getProfile(
     await choose('to', {message: 'Provider mail moves to:', choices: profiles.map((p) => ({value: p.id, name: p.name}))}),
   ).id
@@ -251,6 +257,8 @@ export function configYaml(a: InitAnswers, path = `plans/${a.domain}.yaml`, now:
     'dns:',
     `  host: ${a.host}`,
     ...(a.hostSettings ? [`  ${a.host}:${yamlValue(a.hostSettings, '  ')}`] : []),
+    ...(a.nameservers?.length ? [`  nameservers: [${a.nameservers.map(q).join(', ')}]`] : []),
+    ...(a.resolvers?.length ? [`resolvers: [${a.resolvers.map(q).join(', ')}]`] : []),
     '',
   ]
   const text = lines.join('\n')

@@ -57,6 +57,18 @@ describe('mxcut init without a terminal', () => {
     const again = await runCli(['init', '--domain', 'contoso.test', '--to', 'google-workspace', '--out', out, ...ns()])
     expect(again.code).toBe(2)
     expect(again.stderr).toMatch(/exists; give --force/)
+    // The servers init read are the ones plan and run must read too.
+    expect(config.dns.nameservers).toEqual([serverLabel(lab.primary), serverLabel(lab.secondary)])
+  })
+
+  test('moving to the provider the domain already uses is refused, naming it', async () => {
+    await lab.writeZone({name: 'contoso.test', serial: 4, records: ['@ 7200 IN MX 1 smtp.google.com.', 'mail IN A 127.0.0.25']})
+    await lab.waitForSerial(lab.secondary, 'contoso.test', 4)
+    const r = await runCli(['init', '--domain', 'contoso.test', '--to', 'google-workspace', '--out', join(dir, 'same.yaml'), ...ns()])
+    expect(r.code).toBe(2)
+    expect(r.stderr.trim()).toMatch(/^mxcut: contoso\.test already receives its mail at Google Workspace .*choose another --to$/)
+    await lab.writeZone({name: 'contoso.test', serial: 5, records: ['@ 7200 IN MX 10 mail', 'mail IN A 127.0.0.25', '@ IN TXT "v=spf1 mx -all"']})
+    await lab.waitForSerial(lab.secondary, 'contoso.test', 5)
   })
 })
 
