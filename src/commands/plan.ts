@@ -87,7 +87,10 @@ A plan is refused (exit 1, no file written) when the authoritative servers disag
           dns: {...config.dns, nameservers: flags.nameserver ?? config.dns.nameservers},
           ...(flags.resolver ? {resolvers: flags.resolver} : {}),
         }
-        await writePlanFile(planFile, toPlanState(plan, effective, resolve(args.config)))
+        await writePlanFile(
+          planFile,
+          toPlanState(plan, effective, resolve(args.config), {audit: flags.audit, smtp: flags.smtp === true, ...(flags['https-port'] ? {httpsPort: flags['https-port']} : {})}),
+        )
       } else {
         refused++
       }

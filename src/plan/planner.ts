@@ -519,6 +519,13 @@ export function planCutover(observed: ObservedDomain, config: Config, now: Date)
     }
   }
 
+  // Each step names the findings it takes care of, whether or not the audit saw them today:
+  // the pre-flight audits again at run time and must not stop on what a later step fixes.
+  for (const h of handled) {
+    const step = steps.find((s) => s.id === h.step)
+    if (step && !step.handles?.includes(h.code)) step.handles = [...(step.handles ?? []), h.code]
+  }
+
   // Estimated times for the review: the run starting now, every wait running out exactly.
   const schedule = estimateSchedule(steps, now)
   for (const s of steps) s.estimatedStart = schedule.find((x) => x.id === s.id)?.start.toISOString()

@@ -67,6 +67,8 @@ export const stepSchema = z.strictObject({
   changes: z.array(rrsetChangeSchema).optional(),
   /** For verify steps: the MX RRset expected everywhere. */
   expectMx: z.array(mxDataSchema).optional(),
+  /** Audit finding codes this step takes care of (the planner's `handled`): at the pre-flight they do not stop the plan while the step is still to come. */
+  handles: z.array(z.string()).optional(),
   /** Observations recorded when the step ran (serials seen, resolver states, findings). */
   evidence: z.unknown().optional(),
   error: z.string().optional(),
@@ -81,6 +83,27 @@ export const observedSchema = z.strictObject({
   /** Every RRset the plan will touch, as the authoritative servers served it at planning time. */
   rrsets: z.array(z.strictObject({name: z.string(), type: z.string(), rrset: rrsetSchema.nullable()})).default([]),
   at: z.string(),
+})
+
+/**
+ * How the pre-flight step audits the domain again at run time: with the
+ * target and probes the plan's own audit used. Plans written before this
+ * field existed are checked against the findings recorded at planning time.
+ */
+export const preflightSchema = z.strictObject({
+  /** False when the plan was made without the audit (mxcut plan --no-audit): the pre-flight then checks the authoritative servers only. */
+  audit: z.boolean(),
+  target: z.strictObject({
+    profile: z.string(),
+    mx: z.array(mxDataSchema).optional(),
+    verification: z.string().optional(),
+    spfInclude: z.string().optional(),
+  }),
+  /** The source profile as configured; null: detected from the MX. */
+  source: z.string().nullable(),
+  smtp: z.boolean(),
+  /** MTA-STS policy port when it is not 443 (tests). */
+  httpsPort: z.number().int().optional(),
 })
 
 export const planStateSchema = z.strictObject({
@@ -98,6 +121,7 @@ export const planStateSchema = z.strictObject({
   findings: z
     .array(z.strictObject({code: z.string(), severity: z.enum(['error', 'warning', 'info']), message: z.string(), subject: z.string()}))
     .default([]),
+  preflight: preflightSchema.optional(),
   steps: z.array(stepSchema).min(1),
   /** Set when a person paused the run; cleared by resume. */
   pausedAt: z.string().optional(),
@@ -119,4 +143,5 @@ export type StepStatus = z.infer<typeof stepStatusSchema>
 export type WaitRule = z.infer<typeof waitRuleSchema>
 export type Step = z.infer<typeof stepSchema>
 export type Observed = z.infer<typeof observedSchema>
+export type PreflightSettings = z.infer<typeof preflightSchema>
 export type PlanState = z.infer<typeof planStateSchema>

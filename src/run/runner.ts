@@ -4,6 +4,7 @@ import type {PlanState, Step} from '../plan/state.js'
 import {checkHost, performChange} from './change.js'
 import {openIntents} from './journal.js'
 import {describeSet, diffLines, readLive, serverName} from './live.js'
+import {runPreflight} from './preflight.js'
 import {rollbackPlan} from './rollback.js'
 import {nextStepIndex, notBefore} from './timeline.js'
 import type {CheckpointAnswer, Choice, RunnerDeps} from './types.js'
@@ -40,16 +41,6 @@ export interface RunResult {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString()
-
-/**
- * Error findings a later step of the plan takes care of (the planner's
- * `handled` list is not kept in the state file): these do not stop the
- * pre-flight when that step is in the plan.
- */
-const HANDLED_BY: Record<string, string> = {
-  TARGET_VERIFICATION_MISSING: 'publish-companions',
-  MTA_STS_POLICY_MX_MISMATCH: 'update-mta-sts-policy',
-}
 
 /**
  * Carries out a plan from its next step: each step's status is saved (and
@@ -170,17 +161,10 @@ export async function runPlan(input: PlanState, deps: RunnerDeps, options: RunOp
       }
 
       case 'audit': {
-        const errors = plan.findings.filter((f) => f.severity === 'error' && !plan.steps.some((s) => s.id === HANDLED_BY[f.code]))
-        if (errors.length > 0) {
-          return fail(step, 'failed', `pre-flight found ${errors.length} error${errors.length > 1 ? 's' : ''}: ${errors.map((f) => `${f.code} (${f.subject})`).join(', ')}; fix them and make a new plan`)
-        }
-        const read = await readLive(deps.client, plan.zone, deps.authServers, [], {timeoutMs: deps.timing?.queryTimeoutMs})
-        const down = read.views.filter((v) => !v.reachable || !v.authoritative)
-        if (down.length > 0) return fail(step, 'failed', `pre-flight: ${down.map((v) => `${serverName(v.server)} ${v.error ?? 'is not usable'}`).join('; ')}`)
-        const serials = [...new Set(read.serials.map((s) => s.serial))]
-        if (serials.length > 1) return fail(step, 'failed', `pre-flight: the authoritative servers serve different SOA serials (${read.serials.map((s) => `${s.server} ${s.serial}`).join(', ')}); wait for the zone transfers or fix them`)
-        await finish(step, {servers: read.serials})
-        deps.ui.ok(`${step.id}: no errors; ${read.serials.length} authoritative server${read.serials.length > 1 ? 's' : ''} agree on serial ${serials[0]}`)
+        const r = await runPreflight(plan, i, deps, options.resumeCommand)
+        if (!r.ok) return fail(step, 'failed', r.message)
+        await finish(step, r.evidence)
+        deps.ui.ok(`${step.id}: ${r.summary}`)
         break
       }
 

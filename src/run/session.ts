@@ -11,6 +11,7 @@ import {envFailpoint} from './failpoint.js'
 import {openJournal, readJournal} from './journal.js'
 import {acquireLock, type PlanLock} from './lock.js'
 import {planPaths, type PlanPaths} from './paths.js'
+import {createAudit} from './preflight.js'
 import {readPlanState, writePlanState} from './state-file.js'
 import type {Clock, RunnerDeps, RunnerUi, VerifyFn} from './types.js'
 import {confirmPrompt, createPrompter, createUi, isInteractive} from './ui.js'
@@ -149,6 +150,7 @@ export async function openSession(planPath: string, options: SessionOptions): Pr
       ui,
       prompter,
       verify,
+      audit: createAudit({client, resolvers, nameservers: authServers, timeoutMs}),
       save: (p) => writePlanState(paths.plan, p),
       journal,
       previousJournal,

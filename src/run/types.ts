@@ -1,7 +1,8 @@
+import type {Finding} from '../audit/types.js'
 import type {DnsClient} from '../dns/client.js'
 import type {MxData} from '../dns/records.js'
 import type {DnsHost} from '../hosts/types.js'
-import type {PlanState, Step} from '../plan/state.js'
+import type {PlanState, PreflightSettings, Step} from '../plan/state.js'
 import type {AuthServer} from '../zone/discover.js'
 import type {Journal, JournalEntry} from './journal.js'
 
@@ -58,6 +59,14 @@ export interface VerifyOutcome {
 
 export type VerifyFn = (input: VerifyInput) => Promise<VerifyOutcome>
 
+/** The audit the pre-flight runs again at run time, with the settings the plan recorded. */
+export interface AuditInput {
+  domain: string
+  settings: PreflightSettings
+}
+
+export type AuditFn = (input: AuditInput) => Promise<Finding[]>
+
 export interface Timing {
   /** How long to wait for every authoritative server to serve a change. Default 300 s. */
   convergeTimeoutMs: number
@@ -79,6 +88,8 @@ export interface RunnerDeps {
   ui: RunnerUi
   prompter: Prompter | null
   verify: VerifyFn
+  /** The live audit of the pre-flight; without it a plan that asks for one stops there. */
+  audit?: AuditFn
   save(plan: PlanState): Promise<void>
   journal: Journal
   /** The journal as it was before this run: open intents of a crashed run are explained from it. */

@@ -1,4 +1,5 @@
 import {auditDomain} from '../audit/audit.js'
+import {resolveTarget as auditedTarget} from '../audit/target.js'
 import {createDnsClient, type DnsClient} from '../dns/client.js'
 import {canonicalName} from '../dns/names.js'
 import type {MxData} from '../dns/records.js'
@@ -15,6 +16,7 @@ import type {PlanState, Step} from '../plan/state.js'
 import {resolveTarget} from '../plan/target.js'
 import {getProfile} from '../profiles/index.js'
 import {memoryJournal} from '../run/journal.js'
+import {createAudit} from '../run/preflight.js'
 import {runPlan, type RunOutcome} from '../run/runner.js'
 import type {RunnerDeps, VerifyFn} from '../run/types.js'
 import {createUi} from '../run/ui.js'
@@ -68,9 +70,11 @@ export async function rehearse(options: RehearseOptions): Promise<Rehearsal> {
   const target = config ? resolveTarget(config, domain) : null
   const sourceInclude = config && config.source.profile !== 'auto' ? getProfile(config.source.profile).spfInclude : null
   const planned = planInput ? planChanges(planInput) : []
+  // A plan names its target as the pre-flight audits it: that audit must resolve the same names.
+  const recorded = planInput?.preflight ? auditedTarget(getProfile(planInput.preflight.target.profile), domain, planInput.preflight.target) : null
   const needs = worldNeeds(zone, [...start.rrsets, ...planned], {
-    hosts: [...(target?.mx.map((m) => m.exchange) ?? []), ...(target?.autodiscover ? [target.autodiscover.value] : [])],
-    spf: [...(target?.spfInclude ? [target.spfInclude] : []), ...(sourceInclude ? [sourceInclude] : [])],
+    hosts: [...(target?.mx.map((m) => m.exchange) ?? []), ...(target?.autodiscover ? [target.autodiscover.value] : []), ...(recorded?.mx.map((m) => m.exchange) ?? [])],
+    spf: [...(target?.spfInclude ? [target.spfInclude] : []), ...(sourceInclude ? [sourceInclude] : []), ...(recorded?.spfInclude ? [recorded.spfInclude] : [])],
     dkim: target?.dkim.filter((d) => d.type === 'CNAME').map((d) => d.value) ?? [],
   })
 
@@ -130,6 +134,7 @@ export async function rehearse(options: RehearseOptions): Promise<Rehearsal> {
       ui: createUi({interactive: false, write: (t) => t.replace(/\n$/, '').split('\n').forEach((l) => options.write(`${dim(formatClock(runner.now()))}  ${l}`))}),
       prompter: null,
       verify: sandboxVerify({client, domain, authServers, resolvers: resolverServers, actor: runner}),
+      audit: sandboxAudit({client, authServers, resolvers: resolverServers}),
       async save(p) {
         latest = p
         readiness.observe(p)
@@ -202,6 +207,15 @@ async function planAgainstSandbox(
     },
   })
   return planCutover(observed, config, env.now())
+}
+
+/**
+ * The pre-flight's live audit against the sandbox's own servers and resolvers,
+ * as the plan's audit ran, but never with the SMTP probe: the sandbox has DNS only.
+ */
+function sandboxAudit(env: {client: DnsClient; authServers: AuthServer[]; resolvers: DnsServer[]}) {
+  const audit = createAudit({client: env.client, resolvers: env.resolvers, nameservers: env.authServers, timeoutMs: SANDBOX_QUERY_TIMEOUT_MS, probeTimeoutMs: SANDBOX_QUERY_TIMEOUT_MS})
+  return (input: Parameters<typeof audit>[0]) => audit({...input, settings: {...input.settings, smtp: false}})
 }
 
 /** A plan made earlier, set back to its first step: the sandbox starts from the state it observed. */

@@ -294,6 +294,19 @@ describe('plan state file', () => {
     }
   })
 
+  test('each step records the findings it takes care of, seen by the audit or not; the state keeps how the pre-flight audits again', () => {
+    // No findings at all today: the run-time pre-flight may still see them, and must know who handles them.
+    const plan = planCutover(observed({mxTtl: 3600, txt: ['v=spf1 mx -all']}), config(), NOW)
+    expect(plan.handled).toEqual([])
+    expect(step(plan, 'publish-companions').handles).toEqual(expect.arrayContaining(['SPF_TARGET_INCLUDE_MISSING', 'SPF_MISSING', 'TARGET_VERIFICATION_MISSING', 'AUTODISCOVER_MISSING', 'DKIM_TARGET_MISSING']))
+    expect(step(plan, 'wait-old-ttl').handles).toEqual(['MX_TTL_HIGH'])
+    expect(step(plan, 'swap-mx').handles).toBeUndefined()
+    const state = toPlanState(plan, config(), '/tmp/x.yaml', {audit: true, smtp: true, httpsPort: 8443})
+    expect(state.preflight).toEqual({audit: true, smtp: true, httpsPort: 8443, source: null, target: {profile: 'microsoft365', mx: [{preference: 0, exchange: 'contoso-test.mail.protection.outlook.com'}], verification: 'MS=ms11112222'}})
+    expect(state.steps.find((s) => s.id === 'publish-companions')?.handles).toContain('TARGET_VERIFICATION_MISSING')
+    expect(toPlanState(plan, config({source: {profile: 'google-workspace'}})).preflight).toMatchObject({audit: true, smtp: false, source: 'google-workspace'})
+  })
+
   test('same inputs, same plan', () => {
     expect(planCutover(observed(), config(), NOW)).toEqual(planCutover(observed(), config(), NOW))
   })

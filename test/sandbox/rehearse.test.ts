@@ -94,6 +94,13 @@ describe('rehearse against the sandbox (real runner, simulated clock)', () => {
     edited.steps = edited.steps.filter((s) => s.id !== 'publish-companions')
     edited.findings = edited.findings.filter((f) => f.severity !== 'error')
     for (const s of edited.steps) s.waitFor = s.waitFor?.filter((w) => w.after !== 'publish-companions')
+    // The pre-flight audits the sandbox again and sees that no step publishes the verification TXT now.
+    const stopped = await rehearse({start, source: {kind: 'plan', plan: edited}, resolvers, write: () => undefined, commandLine: 'x'})
+    expect(stopped.report.outcome).toBe('failed')
+    expect(stopped.plan.steps.find((s) => s.id === 'preflight')?.error).toMatch(/no later step handles: TARGET_VERIFICATION_MISSING/)
+    expect(stopped.report.mail.bounced).toBe(0)
+    // Made without the audit, the same plan runs, and the rehearsal shows what that costs.
+    if (edited.preflight) edited.preflight.audit = false
     const {report} = await rehearse({start, source: {kind: 'plan', plan: edited}, resolvers, write: () => undefined, commandLine: 'x'})
     expect(report.outcome).toBe('done')
     expect(report.mail.bounced).toBeGreaterThan(0)
