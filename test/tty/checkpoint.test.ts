@@ -53,7 +53,8 @@ test('countdown with the due clock time, then the checkpoint prompt: show the di
   expect(countdown).toMatch(/wait-old-ttl/)
   expect(countdown).toMatch(/\(Ctrl-C pauses\)/)
 
-  await until('the swap checkpoint', () => /Confirm the swap: what next\?/.test(screen()), 60_000)
+  // Wait for the whole menu: the question is drawn before its choices.
+  await until('the swap checkpoint', () => /Confirm the swap: what next\?/.test(screen()) && /Abort/.test(screen()), 60_000)
   const prompt = screen()
   expect(prompt).toMatch(/Continue: Replace the MX RRset/)
   expect(prompt).toMatch(/Pause/)
@@ -69,7 +70,7 @@ test('countdown with the due clock time, then the checkpoint prompt: show the di
   await until('the prompt again', () => (screen().match(/Confirm the swap: what next\?/g) ?? []).length >= 1 && /❯ Continue/.test(screen()), 30_000)
   keys('Enter')
 
-  await until('the mail-flow checkpoint', () => /Confirm that mail arrives at the target: what next\?/.test(screen()), 60_000)
+  await until('the mail-flow checkpoint', () => /Confirm that mail arrives at the target: what next\?/.test(screen()) && /Roll back/.test(screen()), 60_000)
   expect(screen()).toMatch(/Roll back/)
   expect(await mxOn(lab.secondary, zone)).toEqual({ttl: 1, records: [`0 ${TARGET_MX}`]})
   keys('Down', 'Enter')
