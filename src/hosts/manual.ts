@@ -100,18 +100,19 @@ export function createManualHost(deps: ManualDeps): DnsHost {
 
   /** Servers (and changes) that do not serve the wanted state yet; unreachable ones are marked. */
   async function pending(changes: readonly RecordChange[]): Promise<Array<{server: AuthServer; change: RecordChange; live: RRset | null; status: string}>> {
-    const out: Array<{server: AuthServer; change: RecordChange; live: RRset | null; status: string}> = []
-    await Promise.all(
+    type Pending = {server: AuthServer; change: RecordChange; live: RRset | null; status: string}
+    // Kept in server order (not answer order), so messages name the same server every time.
+    const checked = await Promise.all(
       deps.authServers.flatMap((server) =>
-        changes.map(async (change) => {
+        changes.map(async (change): Promise<Pending | null> => {
           const r = await deps.client.query(server, change.name, change.type as RecordType, {recursion: false, timeoutMs: queryTimeoutMs})
           const usable = (r.status === 'ok' || r.status === 'nodata' || r.status === 'nxdomain') && r.aa
           const live = usable ? rrsetFrom(r.answers, change.name, change.type) : null
-          if (!usable || !matchesTarget(live, change)) out.push({server, change, live, status: usable ? 'stale' : r.status})
+          return !usable || !matchesTarget(live, change) ? {server, change, live, status: usable ? 'stale' : r.status} : null
         }),
       ),
     )
-    return out
+    return checked.filter((p): p is Pending => p !== null)
   }
 
   async function apply(changes: RecordChange[]): Promise<void> {

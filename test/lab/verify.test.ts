@@ -263,8 +263,10 @@ describe('verify against BIND + Unbound', () => {
       expect(udp.transport).toBe('udp')
       expect(doh.status).toBe('stale')
       expect(doh.status).toBe(udp.status)
-      expect(doh.clamping?.rrset).toBe('old')
-      expect(udp.clamping?.rrset).toBe('old')
+      // Same clamping verdict both ways. Whether it is flagged at all depends on how long ago an
+      // earlier test filled this cache (the clamped entry may be nearly spent), so only equality is asserted;
+      // the first test shows the flag itself.
+      expect(doh.clamping?.rrset).toBe(udp.clamping?.rrset)
       expect(doh.answers.map((a) => a.records)).toEqual(udp.answers.map((a) => a.records))
       expect(Math.abs((doh.ttlRemaining ?? 0) - (udp.ttlRemaining ?? 0))).toBeLessThanOrEqual(1)
 

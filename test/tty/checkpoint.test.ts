@@ -54,7 +54,7 @@ test('countdown with the due clock time, then the checkpoint prompt: show the di
   expect(countdown).toMatch(/\(Ctrl-C pauses\)/)
 
   // Wait for the whole menu: the question is drawn before its choices.
-  await until('the swap checkpoint', () => /Confirm the swap: what next\?/.test(screen()) && /Abort/.test(screen()), 60_000)
+  await until('the swap checkpoint', () => /Confirm the swap: what next\?/.test(screen()) && /❯ Continue: Replace the MX RRset/.test(screen()) && /Abort\s*$/m.test(screen()), 60_000)
   const prompt = screen()
   expect(prompt).toMatch(/Continue: Replace the MX RRset/)
   expect(prompt).toMatch(/Pause/)
