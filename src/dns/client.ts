@@ -1,5 +1,6 @@
 import {randomInt} from 'node:crypto'
 import dgram from 'node:dgram'
+import {setMaxListeners} from 'node:events'
 import net from 'node:net'
 import * as packet from 'dns-packet'
 import type {DecodedPacket, Packet, RecordType} from 'dns-packet'
@@ -97,6 +98,9 @@ export async function query(
   const base = {server, name: qname, type, aa: false, ra: false, answers: [], authorities: [], additionals: []}
 
   if (server.kind === 'dns') assertConnectionAllowed('DNS', server.address)
+  // One signal often cancels dozens of queries in flight (a verify round), each listening
+  // for the abort until it ends; Node would warn of a leak past ten listeners.
+  if (options.signal) setMaxListeners(0, options.signal)
 
   let lastError = 'no answer'
   let transport: QueryResult['transport'] = server.kind === 'doh' ? 'doh' : options.tcp === 'only' ? 'tcp' : 'udp'
