@@ -60,6 +60,9 @@ export function createRoute53Host(settings: Route53Settings, deps: Route53Deps):
       throw new UserError('dns.route53: with MXCUT_LOOPBACK_ONLY set, give accessKeyId and secretAccessKey references (the AWS credential chain may reach the network)')
     }
     // Loaded on first use, so runs with other hosts do not pay for the SDK.
+    // The SDK prints a multi-line notice about its own future Node support on every start;
+    // it is not about this run, and would break mxcut's one-line output.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
     sdk ??= await import('@aws-sdk/client-route-53')
     client = new sdk.Route53Client({
       region: settings.region ?? 'us-east-1',
