@@ -36,7 +36,7 @@ A plan is refused (exit 1, no file written) when the authoritative servers disag
     force: Flags.boolean({description: 'Replace a plan file even when its run has started.'}),
     audit: Flags.boolean({description: 'Run the audit and fold its findings into the plan.', default: true, allowNo: true}),
     smtp: Flags.boolean({description: "Probe the target's SMTP servers during the audit (port 25 is often blocked from admin networks; the run probes again)."}),
-    'https-port': Flags.integer({description: 'Port of the MTA-STS policy host (tests).', hidden: true}),
+    'mta-sts-port': Flags.integer({description: 'Port of the MTA-STS policy host (tests).', hidden: true}),
     ...dnsFlags,
   }
 
@@ -69,7 +69,7 @@ A plan is refused (exit 1, no file written) when the authoritative servers disag
                 smtp: flags.smtp,
                 smtpPort: 25,
                 probeTimeoutMs: Math.max(settings.timeoutMs, 5000),
-                ...(flags['https-port'] ? {httpsPort: flags['https-port']} : {}),
+                ...(flags['mta-sts-port'] ? {httpsPort: flags['mta-sts-port']} : {}),
               })
               return report.findings
             }
@@ -89,7 +89,7 @@ A plan is refused (exit 1, no file written) when the authoritative servers disag
         }
         await writePlanFile(
           planFile,
-          toPlanState(plan, effective, resolve(args.config), {audit: flags.audit, smtp: flags.smtp === true, ...(flags['https-port'] ? {httpsPort: flags['https-port']} : {})}),
+          toPlanState(plan, effective, resolve(args.config), {audit: flags.audit, smtp: flags.smtp === true, ...(flags['mta-sts-port'] ? {httpsPort: flags['mta-sts-port']} : {})}),
         )
       } else {
         refused++
