@@ -1,7 +1,5 @@
 import {randomInt} from 'node:crypto'
-import dgram from 'node:dgram'
 import {setMaxListeners} from 'node:events'
-import net from 'node:net'
 import * as packet from 'dns-packet'
 import type {DecodedPacket, Packet, RecordType} from 'dns-packet'
 import pLimit from 'p-limit'
@@ -10,7 +8,8 @@ import {errorMessage} from '../lib/errors.js'
 import {canonicalName} from './names.js'
 import {fromAnswer, type Rr} from './records.js'
 import {dohExchange} from './doh.js'
-import {serverLabel, type DnsServer, type ServerSpec} from './server.js'
+import type {DnsServer, ServerSpec} from './server.js'
+import {tcpExchange as transportTcp, udpExchange as transportUdp} from './transport.js'
 import {DnsTimeout} from './timeout.js'
 
 /**
@@ -211,69 +210,29 @@ function decodeOrNull(buf: Buffer): DecodedPacket | null {
   }
 }
 
-function udpExchange(server: DnsServer, request: Packet, timeoutMs: number, signal?: AbortSignal): Promise<DecodedPacket> {
-  return new Promise((resolve, reject) => {
-    const socket = dgram.createSocket(net.isIPv6(server.address) ? 'udp6' : 'udp4')
-    let done = false
-    const finish = (err: Error | null, value?: DecodedPacket) => {
-      if (done) return
-      done = true
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', onAbort)
-      socket.close()
-      if (err) reject(err)
-      else resolve(value as DecodedPacket)
-    }
-    const onAbort = () => finish(new Error('query aborted'))
-    const timer = setTimeout(() => finish(new DnsTimeout()), timeoutMs)
-    signal?.addEventListener('abort', onAbort)
-    socket.on('error', (err) => finish(err))
-    socket.on('message', (msg, rinfo) => {
-      // A connected socket only delivers datagrams from the server; check anyway.
-      if (rinfo.port !== server.port) return
+/** Decodes the first reply that answers our question (RFC 5452); others are ignored. */
+function answerTo(request: Packet, transportName: string): {accept: (msg: Buffer) => boolean; response: () => DecodedPacket} {
+  let found: DecodedPacket | null = null
+  return {
+    accept(msg) {
       const response = decodeOrNull(msg)
-      if (response && matchesQuery(request, response)) finish(null, response)
-      // Anything else is ignored, as a spoofed or late answer to someone else.
-    })
-    socket.connect(server.port, server.address, () => {
-      socket.send(packet.encode(request), (err) => {
-        if (err) finish(err)
-      })
-    })
-  })
+      // A malformed message on a TCP connection means the stream cannot be trusted any more.
+      if (!response && transportName === 'tcp') throw new Error('malformed DNS message over TCP')
+      if (response && matchesQuery(request, response)) found = response
+      return found !== null
+    },
+    response: () => found as DecodedPacket,
+  }
 }
 
-function tcpExchange(server: DnsServer, request: Packet, timeoutMs: number, signal?: AbortSignal): Promise<DecodedPacket> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({host: server.address, port: server.port})
-    let buffered = Buffer.alloc(0)
-    let done = false
-    const finish = (err: Error | null, value?: DecodedPacket) => {
-      if (done) return
-      done = true
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', onAbort)
-      socket.destroy()
-      if (err) reject(err)
-      else resolve(value as DecodedPacket)
-    }
-    const onAbort = () => finish(new Error('query aborted'))
-    const timer = setTimeout(() => finish(new DnsTimeout()), timeoutMs)
-    signal?.addEventListener('abort', onAbort)
-    socket.on('error', (err) => finish(err))
-    socket.on('connect', () => socket.write(packet.streamEncode(request)))
-    socket.on('data', (chunk) => {
-      buffered = Buffer.concat([buffered, chunk])
-      while (buffered.length >= 2) {
-        const len = buffered.readUInt16BE(0)
-        if (buffered.length < 2 + len) return
-        const response = decodeOrNull(buffered.subarray(2, 2 + len))
-        buffered = buffered.subarray(2 + len)
-        if (response && matchesQuery(request, response)) return finish(null, response)
-        if (!response) return finish(new Error(`malformed DNS message over TCP from ${serverLabel(server)}`))
-      }
-    })
-    socket.on('end', () => finish(new Error(`${serverLabel(server)} closed the TCP connection without an answer`)))
-  })
+async function udpExchange(server: DnsServer, request: Packet, timeoutMs: number, signal?: AbortSignal): Promise<DecodedPacket> {
+  const answer = answerTo(request, 'udp')
+  await transportUdp(server, packet.encode(request), {timeoutMs, signal, accept: answer.accept})
+  return answer.response()
 }
 
+async function tcpExchange(server: DnsServer, request: Packet, timeoutMs: number, signal?: AbortSignal): Promise<DecodedPacket> {
+  const answer = answerTo(request, 'tcp')
+  await transportTcp(server, packet.encode(request), {timeoutMs, signal, accept: answer.accept})
+  return answer.response()
+}

@@ -1,13 +1,12 @@
 import {randomInt} from 'node:crypto'
-import dgram from 'node:dgram'
 import {createRequire} from 'node:module'
-import net from 'node:net'
 import {assertConnectionAllowed} from '../lib/loopback-guard.js'
 import type {RecordData} from '../zone/rrset.js'
 import {canonicalName} from './names.js'
 import type {MxData, SoaData, TlsaData} from './records.js'
-import {serverLabel, type DnsServer} from './server.js'
+import type {DnsServer} from './server.js'
 import {DnsTimeout} from './timeout.js'
+import {tcpExchange, udpExchange} from './transport.js'
 
 /**
  * DNS UPDATE messages (RFC 2136). dns-packet cannot write class NONE or
@@ -159,7 +158,7 @@ export async function sendUpdate(server: DnsServer, message: Buffer, options: Se
   const timeoutMs = options.timeoutMs ?? 5000
   if (options.tcp !== 'only' && message.length <= 512) {
     try {
-      const response = await udpExchange(server, message, timeoutMs)
+      const response = await udpExchange(server, message, {timeoutMs, accept: (msg) => isAnswerTo(message, msg)})
       if ((response.readUInt16BE(2) & 0x0200) === 0) return {response, transport: 'udp'}
     } catch (err) {
       // A lost datagram is retried over TCP; an UPDATE that already applied then fails its
@@ -167,56 +166,6 @@ export async function sendUpdate(server: DnsServer, message: Buffer, options: Se
       if (!(err instanceof DnsTimeout)) throw err
     }
   }
-  return {response: await tcpExchange(server, message, timeoutMs), transport: 'tcp'}
+  return {response: await tcpExchange(server, message, {timeoutMs, accept: (msg) => isAnswerTo(message, msg)}), transport: 'tcp'}
 }
 
-function udpExchange(server: DnsServer, message: Buffer, timeoutMs: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const socket = dgram.createSocket(net.isIPv6(server.address) ? 'udp6' : 'udp4')
-    let done = false
-    const finish = (err: Error | null, value?: Buffer) => {
-      if (done) return
-      done = true
-      clearTimeout(timer)
-      socket.close()
-      if (err) reject(err)
-      else resolve(value as Buffer)
-    }
-    const timer = setTimeout(() => finish(new DnsTimeout()), timeoutMs)
-    socket.on('error', (err) => finish(err))
-    socket.on('message', (msg, rinfo) => {
-      if (rinfo.port === server.port && isAnswerTo(message, msg)) finish(null, msg)
-    })
-    socket.connect(server.port, server.address, () => socket.send(message, (err) => err && finish(err)))
-  })
-}
-
-function tcpExchange(server: DnsServer, message: Buffer, timeoutMs: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({host: server.address, port: server.port})
-    let buffered = Buffer.alloc(0)
-    let done = false
-    const finish = (err: Error | null, value?: Buffer) => {
-      if (done) return
-      done = true
-      clearTimeout(timer)
-      socket.destroy()
-      if (err) reject(err)
-      else resolve(value as Buffer)
-    }
-    const timer = setTimeout(() => finish(new DnsTimeout()), timeoutMs)
-    socket.on('error', (err) => finish(err))
-    socket.on('connect', () => socket.write(Buffer.concat([u16(message.length), message])))
-    socket.on('data', (chunk) => {
-      buffered = Buffer.concat([buffered, chunk])
-      while (buffered.length >= 2) {
-        const len = buffered.readUInt16BE(0)
-        if (buffered.length < 2 + len) return
-        const msg = buffered.subarray(2, 2 + len)
-        buffered = buffered.subarray(2 + len)
-        if (isAnswerTo(message, msg)) return finish(null, Buffer.from(msg))
-      }
-    })
-    socket.on('end', () => finish(new Error(`${serverLabel(server)} closed the TCP connection without an answer`)))
-  })
-}

@@ -1,6 +1,7 @@
 import dgram from 'node:dgram'
 import net from 'node:net'
 import type {DnsServer} from '../dns/server.js'
+import {lengthPrefixed, messageReader} from '../dns/transport.js'
 import {isLoopbackAddress} from '../lib/loopback-guard.js'
 
 /** What a sandbox server does with one message: null drops it, several messages answer over TCP only (zone transfers). */
@@ -80,27 +81,18 @@ export async function listenDns(name: string, handler: DnsHandler, options: {add
 
 function serveTcp(socket: net.Socket, handler: DnsHandler, sockets: Set<net.Socket>): void {
   sockets.add(socket)
-  let buffered = Buffer.alloc(0)
   socket.on('close', () => sockets.delete(socket))
   socket.on('error', () => socket.destroy())
-  socket.on('data', (chunk) => {
-    buffered = Buffer.concat([buffered, chunk])
-    while (buffered.length >= 2) {
-      const len = buffered.readUInt16BE(0)
-      if (buffered.length < 2 + len) return
-      const message = buffered.subarray(2, 2 + len)
-      buffered = buffered.subarray(2 + len)
+  socket.on(
+    'data',
+    messageReader((message) => {
       handler(message, 'tcp').then(
         (response) => {
           if (!response || socket.destroyed) return
-          for (const message of Array.isArray(response) ? response : [response]) {
-            const prefix = Buffer.alloc(2)
-            prefix.writeUInt16BE(message.length)
-            socket.write(Buffer.concat([prefix, message]))
-          }
+          for (const reply of Array.isArray(response) ? response : [response]) socket.write(lengthPrefixed(reply))
         },
         () => socket.destroy(),
       )
-    }
-  })
+    }),
+  )
 }

@@ -1,12 +1,9 @@
 import {createRequire} from 'node:module'
-import dgram from 'node:dgram'
-import net from 'node:net'
 import * as packet from 'dns-packet'
 import type {Answer, DecodedPacket, Packet} from 'dns-packet'
 import {fromAnswer} from '../dns/records.js'
 import type {DnsServer} from '../dns/server.js'
-import {DnsTimeout} from '../dns/timeout.js'
-import {assertConnectionAllowed} from '../lib/loopback-guard.js'
+import {tcpExchange, udpExchange} from '../dns/transport.js'
 import type {RecordData} from '../zone/rrset.js'
 import type {UpdateRecord} from './zone.js'
 
@@ -150,71 +147,36 @@ export function decodeOrNull(buf: Buffer): DecodedPacket | null {
 
 /** One request/response over UDP with raw bytes (NOTIFY, which the query client does not send). */
 export function udpRaw(server: DnsServer, message: Buffer, timeoutMs: number): Promise<Buffer> {
-  assertConnectionAllowed('DNS', server.address)
-  return new Promise((resolve, reject) => {
-    const socket = dgram.createSocket('udp4')
-    const id = message.readUInt16BE(0)
-    const timer = setTimeout(() => finish(new DnsTimeout()), timeoutMs)
-    let done = false
-    function finish(err: Error | null, value?: Buffer) {
-      if (done) return
-      done = true
-      clearTimeout(timer)
-      socket.close()
-      if (err) reject(err)
-      else resolve(value as Buffer)
-    }
-    socket.on('error', (err) => finish(err))
-    socket.on('message', (msg) => {
-      if (msg.length >= 12 && msg.readUInt16BE(0) === id && (msg.readUInt16BE(2) & 0x8000) !== 0) finish(null, msg)
-    })
-    socket.connect(server.port, server.address, () => socket.send(message, (err) => err && finish(err)))
-  })
+  const id = message.readUInt16BE(0)
+  return udpExchange(server, message, {timeoutMs, accept: (msg) => msg.length >= 12 && msg.readUInt16BE(0) === id && (msg.readUInt16BE(2) & 0x8000) !== 0})
 }
 
 /**
  * A zone transfer (AXFR, RFC 5936) over TCP: every record of the zone between
  * the opening and closing SOA, possibly over several messages.
  */
-export function axfr(server: DnsServer, zone: string, timeoutMs: number): Promise<Answer[]> {
-  assertConnectionAllowed('DNS', server.address)
-  return new Promise((resolve, reject) => {
-    const request: Packet = {type: 'query', id: Math.floor(Math.random() * 65536), flags: 0, questions: [{type: 'AXFR', name: zone, class: 'IN'}]}
-    const socket = net.connect({host: server.address, port: server.port})
-    const records: Answer[] = []
-    let soaSeen = 0
-    let buffered = Buffer.alloc(0)
-    let done = false
-    const timer = setTimeout(() => finish(new DnsTimeout()), timeoutMs)
-    function finish(err: Error | null) {
-      if (done) return
-      done = true
-      clearTimeout(timer)
-      socket.destroy()
-      if (err) reject(err)
-      else resolve(records)
-    }
-    socket.on('error', (err) => finish(err))
-    socket.on('connect', () => socket.write(packet.streamEncode(request)))
-    socket.on('data', (chunk) => {
-      buffered = Buffer.concat([buffered, chunk])
-      while (buffered.length >= 2) {
-        const len = buffered.readUInt16BE(0)
-        if (buffered.length < 2 + len) return
-        const msg = decodeOrNull(buffered.subarray(2, 2 + len))
-        buffered = buffered.subarray(2 + len)
-        if (!msg || msg.id !== request.id) return finish(new Error('malformed zone transfer message'))
+export async function axfr(server: DnsServer, zone: string, timeoutMs: number): Promise<Answer[]> {
+  const request: Packet = {type: 'query', id: Math.floor(Math.random() * 65536), flags: 0, questions: [{type: 'AXFR', name: zone, class: 'IN'}]}
+  const records: Answer[] = []
+  let soaSeen = 0
+  try {
+    await tcpExchange(server, packet.encode(request), {
+      timeoutMs,
+      accept: (bytes) => {
+        const msg = decodeOrNull(bytes)
+        if (!msg || msg.id !== request.id) throw new Error('malformed zone transfer message')
         const rcode = (msg as DecodedPacket & {rcode?: string}).rcode ?? 'NOERROR'
-        if (rcode !== 'NOERROR') return finish(new Error(`zone transfer refused: ${rcode}`))
+        if (rcode !== 'NOERROR') throw new Error(`zone transfer refused: ${rcode}`)
         for (const a of msg.answers ?? []) {
-          if (a.type === 'SOA') {
-            soaSeen++
-            if (soaSeen === 2) return finish(null)
-          }
+          if (a.type === 'SOA' && ++soaSeen === 2) return true
           records.push(a)
         }
-      }
+        return false
+      },
     })
-    socket.on('end', () => finish(new Error('zone transfer ended before the closing SOA')))
-  })
+  } catch (err) {
+    if (err instanceof Error && /closed the TCP connection/.test(err.message)) throw new Error('zone transfer ended before the closing SOA')
+    throw err
+  }
+  return records
 }
