@@ -116,10 +116,46 @@ function pickBlock(): string {
 }
 
 /** Unbound answers RFC 6761 names (test., invalid., …) itself unless told not to. */
-function servedLocally(zones: LabZone[]): string {
+function servedLocally(zones: Array<{name: string}>): string[] {
   const special = new Set(['test', 'invalid', 'localhost', 'onion', 'example'])
-  const tlds = new Set(zones.map((z) => z.name.split('.').pop() ?? '').filter((t) => special.has(t)))
-  return [...tlds].map((t) => `  local-zone: "${t}." nodefault\n`).join('')
+  return [...new Set(zones.map((z) => z.name.split('.').pop() ?? '').filter((t) => special.has(t)))]
+}
+
+/**
+ * An Unbound configuration that resolves only from the given stub servers
+ * (ADDR or ADDR@PORT): with "." among the stubs nothing can leave loopback.
+ */
+export function unboundConf(o: {listen: string; dir: string; stubs: Array<{name: string; addrs: string[]}>; cacheMinTtl?: number; localZones?: string[]}): string {
+  const port = o.listen.split('@')[1] ?? '53'
+  return `server:
+  interface: ${o.listen}
+  port: ${port}
+  interface-automatic: no
+  do-ip6: no
+  do-not-query-localhost: no
+  username: ""
+  chroot: ""
+  directory: "${o.dir}"
+  pidfile: "${join(o.dir, 'unbound.pid')}"
+  use-syslog: no
+  logfile: ""
+  verbosity: 0
+  num-threads: 1
+  so-reuseport: no
+  access-control: 127.0.0.0/8 allow
+  module-config: "iterator"
+  qname-minimisation: no
+  prefetch: no
+  serve-expired: no
+  harden-referral-path: no
+  minimal-responses: no
+  neg-cache-size: 1m
+${o.cacheMinTtl ? `  cache-min-ttl: ${o.cacheMinTtl}\n` : ''}${(o.localZones ?? []).map((t) => `  local-zone: "${t}." nodefault\n`).join('')}
+remote-control:
+  control-enable: no
+
+${o.stubs.map((z) => `stub-zone:\n  name: "${z.name}"\n${z.addrs.map((a) => `  stub-addr: ${a}\n`).join('')}`).join('\n')}
+`
 }
 
 export function zoneText(zone: LabZone, primary: string, secondary: string): string {
@@ -288,40 +324,16 @@ ${keyBlock}
       const addr = `${block}.${10 + i}`
       const rdir = join(dir, `unbound${i}`)
       mkdirSync(rdir)
-      const stubAddrs = (z: LabZone) =>
-        z.primaryOnly ? `  stub-addr: ${primaryAddr}\n` : `  stub-addr: ${primaryAddr}\n  stub-addr: ${secondaryAddr}\n`
-      const conf = `server:
-  interface: ${addr}@53
-  port: 53
-  interface-automatic: no
-  do-ip6: no
-  do-not-query-localhost: no
-  username: ""
-  chroot: ""
-  directory: "${rdir}"
-  pidfile: "${join(rdir, 'unbound.pid')}"
-  use-syslog: no
-  logfile: ""
-  verbosity: 0
-  num-threads: 1
-  so-reuseport: no
-  access-control: 127.0.0.0/8 allow
-  module-config: "iterator"
-  qname-minimisation: no
-  prefetch: no
-  serve-expired: no
-  harden-referral-path: no
-  minimal-responses: no
-  neg-cache-size: 1m
-${r.cacheMinTtl ? `  cache-min-ttl: ${r.cacheMinTtl}\n` : ''}${servedLocally(options.zones)}
-remote-control:
-  control-enable: no
-
-stub-zone:
-  name: "."
-  stub-addr: ${primaryAddr}
-${options.zones.map((z) => `stub-zone:\n  name: "${z.name}"\n${stubAddrs(z)}`).join('\n')}
-`
+      const conf = unboundConf({
+        listen: `${addr}@53`,
+        dir: rdir,
+        cacheMinTtl: r.cacheMinTtl,
+        localZones: servedLocally(options.zones),
+        stubs: [
+          {name: '.', addrs: [primaryAddr]},
+          ...options.zones.map((z) => ({name: z.name, addrs: z.primaryOnly ? [primaryAddr] : [primaryAddr, secondaryAddr]})),
+        ],
+      })
       writeFileSync(join(rdir, 'unbound.conf'), conf)
       const child = spawnDaemon('unbound', ['-d', '-c', join(rdir, 'unbound.conf')], join(dir, `unbound${i}.log`))
       children.push(child)

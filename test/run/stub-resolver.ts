@@ -5,6 +5,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {query} from '../../src/dns/client.js'
 import type {DnsServer} from '../../src/dns/server.js'
+import {unboundConf} from '../lab/lab.js'
 
 export interface StubResolver {
   server: DnsServer
@@ -33,40 +34,7 @@ export async function startStubResolver(zone: string, auth: DnsServer): Promise<
   const dir = mkdtempSync(join(tmpdir(), 'mxcut-unbound-'))
   const port = await freeUdpTcpPort()
   const at = `${auth.address}@${auth.port}`
-  writeFileSync(
-    join(dir, 'unbound.conf'),
-    `server:
-  interface: 127.0.0.1@${port}
-  port: ${port}
-  interface-automatic: no
-  do-ip6: no
-  do-not-query-localhost: no
-  username: ""
-  chroot: ""
-  directory: "${dir}"
-  pidfile: "${join(dir, 'unbound.pid')}"
-  use-syslog: no
-  logfile: ""
-  verbosity: 0
-  num-threads: 1
-  so-reuseport: no
-  access-control: 127.0.0.0/8 allow
-  module-config: "iterator"
-  qname-minimisation: no
-  prefetch: no
-  serve-expired: no
-  harden-referral-path: no
-  local-zone: "${zone.split('.').pop()}." nodefault
-remote-control:
-  control-enable: no
-stub-zone:
-  name: "."
-  stub-addr: ${at}
-stub-zone:
-  name: "${zone}"
-  stub-addr: ${at}
-`,
-  )
+  writeFileSync(join(dir, 'unbound.conf'), unboundConf({listen: `127.0.0.1@${port}`, dir, localZones: [zone.split('.').pop() ?? ''], stubs: [{name: '.', addrs: [at]}, {name: zone, addrs: [at]}]}))
   const child: ChildProcess = spawn('unbound', ['-d', '-c', join(dir, 'unbound.conf')], {stdio: ['ignore', 'ignore', 'pipe']})
   let log = ''
   child.stderr?.on('data', (c: Buffer) => (log += c.toString()))
