@@ -51,7 +51,7 @@ function block<S extends z.ZodType>(schema: S, value: unknown, host: string): z.
 export function createHost(dnsConfig: HostConfig, deps: HostDeps): DnsHost {
   switch (dnsConfig.host) {
     case 'manual':
-      return createManualHost({...deps, queryTimeoutMs: deps.requestTimeoutMs})
+      return createManualHost(deps)
     case 'rfc2136':
       return createRfc2136Host(block(rfc2136SettingsSchema, dnsConfig.rfc2136, 'rfc2136'), {zone: deps.zone, client: deps.client, timeoutMs: deps.requestTimeoutMs})
     case 'powerdns':

@@ -1,5 +1,5 @@
 import type {RecordType} from 'dns-packet'
-import type {DnsClient} from '../dns/client.js'
+import type {HostDeps} from './index.js'
 import {canonicalName, relativeName} from '../dns/names.js'
 import type {MxData} from '../dns/records.js'
 import {serverLabel} from '../dns/server.js'
@@ -9,19 +9,11 @@ import {rdataKeys, rrsetFrom, type RecordData, type RRset} from '../zone/rrset.j
 import {matchesTarget, targetOf, toText} from './rdata.js'
 import {DnsHostError, type DnsHost, type RecordChange} from './types.js'
 
-export interface ManualDeps {
-  zone: string
-  client: DnsClient
-  authServers: AuthServer[]
-  print: (text: string) => void
-  /** Given when someone can answer (a TTY without --yes); otherwise the servers are polled. */
-  confirm?: (message: string) => Promise<boolean>
-  pollIntervalMs?: number
-  /** How long to wait for the change to appear on every server. Default 1 hour. */
-  timeoutMs?: number
-  /** Per query. Default 2000 ms. */
-  queryTimeoutMs?: number
-}
+/** A change not yet served by one authoritative server, and what that server serves instead. */
+type Pending = {server: AuthServer; change: RecordChange; live: RRset | null; status: string}
+
+/** The manual host needs every dependency a host can get: it watches the authoritative servers itself. */
+export type ManualDeps = HostDeps
 
 interface ConsoleRow {
   host: string
@@ -86,7 +78,7 @@ export function describeChange(change: RecordChange, zone: string): string[] {
 
 export function createManualHost(deps: ManualDeps): DnsHost {
   const zone = canonicalName(deps.zone)
-  const queryTimeoutMs = deps.queryTimeoutMs ?? 2000
+  const queryTimeoutMs = deps.requestTimeoutMs ?? 2000
 
   async function read(name: string, type: string): Promise<RRset | null> {
     const errors: string[] = []
@@ -99,8 +91,7 @@ export function createManualHost(deps: ManualDeps): DnsHost {
   }
 
   /** Servers (and changes) that do not serve the wanted state yet; unreachable ones are marked. */
-  async function pending(changes: readonly RecordChange[]): Promise<Array<{server: AuthServer; change: RecordChange; live: RRset | null; status: string}>> {
-    type Pending = {server: AuthServer; change: RecordChange; live: RRset | null; status: string}
+  async function pending(changes: readonly RecordChange[]): Promise<Pending[]> {
     // Kept in server order (not answer order), so messages name the same server every time.
     const checked = await Promise.all(
       deps.authServers.flatMap((server) =>
