@@ -8,6 +8,7 @@
 import {execFileSync, spawn, type ChildProcess} from 'node:child_process'
 import {randomBytes, randomInt} from 'node:crypto'
 import dgram from 'node:dgram'
+import net from 'node:net'
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -113,6 +114,18 @@ function pickBlock(): string {
     if (!taken.includes(`${prefix}.`)) return prefix
   }
   throw new Error('lab: no free 127.53.X.0 block on lo')
+}
+
+/** A TCP port free on 127.0.0.1 right now (for servers that take a port, not an alias). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const {port} = srv.address() as net.AddressInfo
+      srv.close(() => resolve(port))
+    })
+  })
 }
 
 /** Unbound answers RFC 6761 names (test., invalid., …) itself unless told not to. */

@@ -7,7 +7,7 @@
 import {execFileSync, spawn, type ChildProcess} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {existsSync, mkdtempSync, rmSync} from 'node:fs'
-import net from 'node:net'
+import {freePort} from './lab.js'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {query} from '../../src/dns/client.js'
@@ -42,17 +42,6 @@ export function pdnsAvailable(): boolean {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false
   }
   return SCHEMA_PATHS.some((p) => existsSync(p))
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const {port} = srv.address() as net.AddressInfo
-      srv.close(() => resolve(port))
-    })
-  })
 }
 
 export async function startPdns(): Promise<Pdns> {

@@ -5,7 +5,7 @@ import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import {query} from '../../src/dns/client.js'
 import type {DnsServer} from '../../src/dns/server.js'
 import {parseJson, runCli, type CliResult} from '../helpers/cli.js'
-import {cutoverZone, labEnv, makePlan, mxOn, readJournalLines, readPlan, serialOn, TARGET_MX} from '../run/lab-plan.js'
+import {cutoverZone, labEnv, makePlan, mxOn, readJournalLines, readPlan, serialOn, TARGET_MX, writeConfig} from '../run/lab-plan.js'
 import {startStubResolver, type StubResolver} from '../run/stub-resolver.js'
 import {startLab, type Lab} from './lab.js'
 import {pdnsAvailable, startPdns, type Pdns} from './pdns.js'
@@ -61,26 +61,17 @@ describe.runIf(pdnsAvailable())('mxcut run through the powerdns host', () => {
 
   test('plan, then run --yes: TTL 8 s lowered to 2 s, the target MX served by PowerDNS, TTL restored', {timeout: 120_000}, async () => {
     const env = {MXCUT_LAB_PDNS_KEY: pdns.apiKey}
-    const config = join(dir, `${zone}.yaml`)
-    writeFileSync(
-      config,
-      [
-        'version: 1',
-        `domain: ${zone}`,
-        'target:',
-        '  profile: custom',
-        `  mx: ["0 ${TARGET_MX}"]`,
-        'strategy: replace',
-        'ttl: {lowered: 2, margin: 1}',
-        'cleanup: {enabled: false}',
+    const config = writeConfig(dir, zone, {
+      lowered: 2,
+      margin: 1,
+      dnsLines: [
         'dns:',
         '  host: powerdns',
         `  powerdns: {url: "${pdns.apiUrl}", apiKey: env:MXCUT_LAB_PDNS_KEY}`,
         `  nameservers: ["${served(pdns.dns)}"]`,
         `resolvers: ["${served(resolver.server)}"]`,
-        '',
-      ].join('\n'),
-    )
+      ],
+    })
     const plan = join(dir, `${zone}.plan.json`)
     const planned = await runCli(['plan', config, '--out', plan, '--no-audit'], {env})
     expect(planned.code, planned.stderr + planned.stdout).toBe(0)

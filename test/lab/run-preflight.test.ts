@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import {planStateSchema} from '../../src/plan/state.js'
 import {parseJson, runCli} from '../helpers/cli.js'
-import {cutoverZone, journalEvents, labEnv, mxOn, nsupdate, readPlan, serialOn, TARGET_MX, writeConfig} from '../run/lab-plan.js'
+import {cutoverZone, journalEvents, labEnv, mxOn, nsupdate, readPlan, serialOn, rfc2136Lines, TARGET_MX, writeConfig} from '../run/lab-plan.js'
 import {startLab, type Lab} from './lab.js'
 
 /**
@@ -31,7 +31,7 @@ async function settle(): Promise<number | null> {
 
 describe('mxcut run: the pre-flight audits live DNS again', () => {
   test('a second SPF record added after planning stops the run at preflight (exit 1, nothing changed); once removed, the run completes', {timeout: 120_000}, async () => {
-    const config = writeConfig(dir, lab, zone, {lowered: 1, margin: 0})
+    const config = writeConfig(dir, zone, {lowered: 1, margin: 0, dnsLines: rfc2136Lines(lab)})
     const planPath = join(dir, `${zone}.plan.json`)
     const made = await runCli(['plan', config, '--out', planPath], {env: labEnv(lab)})
     expect(made.code, made.stderr + made.stdout).toBe(0)

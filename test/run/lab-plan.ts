@@ -23,6 +23,8 @@ export interface LabPlanOptions {
   lowered: number
   margin: number
   final?: number
+  /** The config's dns: block and resolvers line; default: rfc2136Lines(lab). */
+  dnsLines?: string[]
 }
 
 /** The TSIG secret travels as env:MXCUT_LAB_TSIG, as a user's would. */
@@ -30,7 +32,18 @@ export function labEnv(lab: Lab): Record<string, string> {
   return {MXCUT_LAB_TSIG: lab.tsig.sha256.secret}
 }
 
-export function writeConfig(dir: string, lab: Lab, zone: string, o: LabPlanOptions): string {
+/** The config's dns: block for the rfc2136 host against the lab's BIND, and the lab's resolvers. */
+export function rfc2136Lines(lab: Lab): string[] {
+  return [
+    'dns:',
+    '  host: rfc2136',
+    `  rfc2136: {server: ${lab.primary.address}, key: {name: ${lab.tsig.sha256.name}, algorithm: hmac-sha256, secret: env:MXCUT_LAB_TSIG}}`,
+    `  nameservers: [${lab.primary.address}, ${lab.secondary.address}]`,
+    `resolvers: [${lab.resolvers.map((r) => r.address).join(', ')}]`,
+  ]
+}
+
+export function writeConfig(dir: string, zone: string, o: LabPlanOptions & {dnsLines: string[]}): string {
   const path = join(dir, `${zone}.yaml`)
   writeFileSync(
     path,
@@ -43,11 +56,7 @@ export function writeConfig(dir: string, lab: Lab, zone: string, o: LabPlanOptio
       'strategy: replace',
       `ttl: {lowered: ${o.lowered}, margin: ${o.margin}${o.final ? `, final: ${o.final}` : ''}}`,
       'cleanup: {enabled: false}',
-      'dns:',
-      '  host: rfc2136',
-      `  rfc2136: {server: ${lab.primary.address}, key: {name: ${lab.tsig.sha256.name}, algorithm: hmac-sha256, secret: env:MXCUT_LAB_TSIG}}`,
-      `  nameservers: [${lab.primary.address}, ${lab.secondary.address}]`,
-      `resolvers: [${lab.resolvers.map((r) => r.address).join(', ')}]`,
+      ...o.dnsLines,
       '',
     ].join('\n'),
   )
@@ -56,7 +65,7 @@ export function writeConfig(dir: string, lab: Lab, zone: string, o: LabPlanOptio
 
 /** Makes the plan with the real `mxcut plan`, as a user would. */
 export async function makePlan(dir: string, lab: Lab, zone: string, o: LabPlanOptions): Promise<string> {
-  const config = writeConfig(dir, lab, zone, o)
+  const config = writeConfig(dir, zone, {...o, dnsLines: o.dnsLines ?? rfc2136Lines(lab)})
   const out = join(dir, `${zone}.plan.json`)
   const r = await runCli(['plan', config, '--out', out, '--no-audit'], {env: labEnv(lab)})
   if (r.code !== 0) throw new Error(`mxcut plan failed (${r.code}): ${r.stderr}\n${r.stdout}`)

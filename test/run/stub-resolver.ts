@@ -1,26 +1,14 @@
 import {spawn, type ChildProcess} from 'node:child_process'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import net from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {query} from '../../src/dns/client.js'
 import type {DnsServer} from '../../src/dns/server.js'
-import {unboundConf} from '../lab/lab.js'
+import {freePort, unboundConf} from '../lab/lab.js'
 
 export interface StubResolver {
   server: DnsServer
   stop(): Promise<void>
-}
-
-function freeUdpTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const {port} = srv.address() as net.AddressInfo
-      srv.close(() => resolve(port))
-    })
-  })
 }
 
 /**
@@ -32,7 +20,7 @@ function freeUdpTcpPort(): Promise<number> {
  */
 export async function startStubResolver(zone: string, auth: DnsServer): Promise<StubResolver> {
   const dir = mkdtempSync(join(tmpdir(), 'mxcut-unbound-'))
-  const port = await freeUdpTcpPort()
+  const port = await freePort()
   const at = `${auth.address}@${auth.port}`
   writeFileSync(join(dir, 'unbound.conf'), unboundConf({listen: `127.0.0.1@${port}`, dir, localZones: [zone.split('.').pop() ?? ''], stubs: [{name: '.', addrs: [at]}, {name: zone, addrs: [at]}]}))
   const child: ChildProcess = spawn('unbound', ['-d', '-c', join(dir, 'unbound.conf')], {stdio: ['ignore', 'ignore', 'pipe']})
