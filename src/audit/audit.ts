@@ -64,7 +64,7 @@ export async function auditDomain(rawDomain: string, options: AuditOptions): Pro
     target: target?.profile.id ?? null,
     zone: report.zone,
     source: source?.id ?? null,
-    ...(target ? {targetMx: target.mx.map((m) => ({priority: m.preference, exchange: m.exchange}))} : {}),
+    ...(target ? {targetMx: target.mx.map((m) => ({priority: m.priority, exchange: m.exchange}))} : {}),
   }
   if (live.length === 0) {
     findings.push(finding('CHECK_INCOMPLETE', report.zone, `no authoritative server of ${report.zone} answered, so the mail records could not be read; fix the name servers (or --nameserver) and run the audit again.`))

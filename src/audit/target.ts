@@ -25,7 +25,7 @@ export interface TargetOverrides {
 }
 
 export function resolveTarget(profile: Profile, domain: string, overrides: TargetOverrides = {}): ResolvedTarget {
-  const mx = (overrides.mx ?? []).map((m) => ({preference: m.preference, exchange: canonicalName(m.exchange)}))
+  const mx = (overrides.mx ?? []).map((m) => ({priority: m.priority, exchange: canonicalName(m.exchange)}))
   const fromProfile = profile.mx(domain)
   if (mx.length === 0 && fromProfile.length === 0) {
     throw new UserError(`the ${profile.id} profile has no MX of its own: give target.mx in the config (--config FILE)`)
@@ -73,7 +73,7 @@ export async function auditTargetMx(
 ): Promise<{findings: Finding[]; hosts: TargetHostReport[]}> {
   const findings: Finding[] = []
   const hosts = await Promise.all(
-    target.mx.map(async (m): Promise<TargetHostReport> => ({exchange: m.exchange, priority: m.preference, resolved: await resolveHost(lookup, m.exchange)})),
+    target.mx.map(async (m): Promise<TargetHostReport> => ({exchange: m.exchange, priority: m.priority, resolved: await resolveHost(lookup, m.exchange)})),
   )
   const fix = target.mxFromConfig
     ? "it comes from the config's target.mx: check it against the provider's admin center before the swap"

@@ -86,7 +86,7 @@ Exit status: 0 converged, 1 not converged, 2 usage or runtime error.`
         if (!mx) throw new UserError(`--expect-mx '${text}' is not "PRIORITY HOST" (e.g. "10 mx1.contoso.com", priority 0-65535)`)
         // Answers carry fully qualified names; a bare label would never match and the check would wait forever.
         if (mx.exchange !== '.' && !mx.exchange.includes('.')) {
-          throw new UserError(`--expect-mx '${text}': write the host fully qualified (e.g. "${mx.preference} ${mx.exchange}.${domain}")`)
+          throw new UserError(`--expect-mx '${text}': write the host fully qualified (e.g. "${mx.priority} ${mx.exchange}.${domain}")`)
         }
         return mx
       })

@@ -12,7 +12,7 @@ export interface SoaData {
 }
 
 export interface MxData {
-  preference: number
+  priority: number
   exchange: string
 }
 
@@ -52,7 +52,7 @@ export function fromAnswer(a: Answer): Rr | null {
     case 'DNAME':
       return {name, type: a.type, ttl, data: canonicalName(a.data)}
     case 'MX':
-      return {name, type: 'MX', ttl, data: {preference: a.data.preference ?? 0, exchange: canonicalName(a.data.exchange)}}
+      return {name, type: 'MX', ttl, data: {priority: a.data.preference ?? 0, exchange: canonicalName(a.data.exchange)}}
     case 'TXT':
       return {name, type: 'TXT', ttl, data: txtToString(a.data)}
     case 'SOA':
@@ -92,7 +92,7 @@ export function rdataText(rr: Pick<Rr, 'type' | 'data'>): string {
   switch (rr.type) {
     case 'MX': {
       const d = rr.data as MxData
-      return `${d.preference} ${d.exchange === '.' ? '.' : d.exchange + '.'}`
+      return `${d.priority} ${d.exchange === '.' ? '.' : d.exchange + '.'}`
     }
     case 'TXT':
       return JSON.stringify(rr.data as string)

@@ -67,7 +67,7 @@ export function encodeRdata(type: string, data: RecordData | undefined): Buffer 
       break
     case 'MX': {
       const mx = data as MxData
-      value = {preference: mx.preference, exchange: mx.exchange === '.' ? '.' : canonicalName(mx.exchange)}
+      value = {preference: mx.priority, exchange: mx.exchange === '.' ? '.' : canonicalName(mx.exchange)}
       break
     }
     case 'TXT':

@@ -34,7 +34,7 @@ function dataOf(r: CfRecord): RecordData {
   const content = r.content ?? ''
   switch (r.type) {
     case 'MX':
-      return {preference: r.priority ?? 0, exchange: content === '.' || content === '' ? '.' : canonicalName(content)}
+      return {priority: r.priority ?? 0, exchange: content === '.' || content === '' ? '.' : canonicalName(content)}
     case 'TXT':
       // Cloudflare keeps TXT content as entered: quoted character-strings or bare text.
       return content.startsWith('"') ? parseTxt(content) : content
@@ -55,7 +55,7 @@ function postOf(change: RecordChange & {action: 'replace'}, data: RecordData) {
   switch (change.type) {
     case 'MX': {
       const mx = data as MxData
-      return {type: 'MX' as const, name, ttl, priority: mx.preference, content: mx.exchange === '.' ? '.' : mx.exchange, comment}
+      return {type: 'MX' as const, name, ttl, priority: mx.priority, content: mx.exchange === '.' ? '.' : mx.exchange, comment}
     }
     case 'TXT':
       return {type: 'TXT' as const, name, ttl, content: txtText(data as string), comment}

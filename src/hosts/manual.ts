@@ -29,7 +29,7 @@ function consoleRow(name: string, zone: string, type: string, data: RecordData, 
   let value: string
   if (type === 'MX') {
     const mx = data as MxData
-    priority = String(mx.preference)
+    priority = String(mx.priority)
     value = mx.exchange === '.' ? '.' : mx.exchange
   } else if (type === 'TXT') {
     value = data as string

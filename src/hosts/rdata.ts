@@ -67,7 +67,7 @@ export function toText(type: string, data: RecordData): string {
   switch (type) {
     case 'MX': {
       const mx = data as MxData
-      return `${mx.preference} ${fqdn(mx.exchange)}`
+      return `${mx.priority} ${fqdn(mx.exchange)}`
     }
     case 'TXT':
       return txtText(data as string)
@@ -100,7 +100,7 @@ export function fromText(type: string, text: string): RecordData {
     case 'MX': {
       const m = /^(\d+)\s+(\S+)$/.exec(t)
       if (!m) throw new DnsHostError('rejected', `cannot read MX record data '${t}'`)
-      return {preference: Number(m[1]), exchange: m[2] === '.' ? '.' : canonicalName(m[2])}
+      return {priority: Number(m[1]), exchange: m[2] === '.' ? '.' : canonicalName(m[2])}
     }
     case 'TXT':
       return parseTxt(t)

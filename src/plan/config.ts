@@ -237,7 +237,7 @@ export type ConfigInput = z.input<typeof configSchema>
 /** One domain of the config with what is specific to it. */
 export interface DomainEntry {
   name: string
-  mx?: Array<{preference: number; exchange: string}>
+  mx?: Array<{priority: number; exchange: string}>
   verification?: string
 }
 
@@ -247,7 +247,7 @@ export function configDomains(config: Config): DomainEntry[] {
 }
 
 /** The target as the audit takes it (auditDomain's `target` option), for one domain of the config. */
-export function auditTarget(config: Config, domain: string): {profile: string; mx?: Array<{preference: number; exchange: string}>; verification?: string; spfInclude?: string} {
+export function auditTarget(config: Config, domain: string): {profile: string; mx?: Array<{priority: number; exchange: string}>; verification?: string; spfInclude?: string} {
   const entry = configDomains(config).find((d) => d.name === domain)
   const mx = entry?.mx ?? config.target.mx
   const verification = entry?.verification ?? config.target.verification

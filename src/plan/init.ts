@@ -142,7 +142,7 @@ export async function collectAnswers(flags: InitFlags, prompter: Prompter | null
     await choose('to', {message: 'Provider mail moves to:', choices: profiles.map((p) => ({value: p.id, name: p.name}))}),
   ).id
   const profile = getProfile(profileId)
-  const defaultMx = profile.mx(domain).map((m) => `${m.preference} ${m.exchange}`).join(', ')
+  const defaultMx = profile.mx(domain).map((m) => `${m.priority} ${m.exchange}`).join(', ')
   const mxText = flags.mx?.length
     ? flags.mx.join(',')
     : await ask('mx', {message: 'Target MX, "PREFERENCE HOST" from the admin center:', default: defaultMx || undefined, check: checkMx})

@@ -69,7 +69,7 @@ export async function observeDomain(domain: string, config: Config, options: Obs
       ...(n.error ? {error: n.error} : {}),
     })),
     soa: ref?.soa ?? null,
-    mx: {ttl: report.mx.ttl, records: report.mx.records.map((m) => ({preference: m.priority, exchange: m.exchange}))},
+    mx: {ttl: report.mx.ttl, records: report.mx.records.map((m) => ({priority: m.priority, exchange: m.exchange}))},
     rrsets,
     disagreements: report.disagreements,
     findings: findings ?? [],

@@ -73,8 +73,8 @@ export function negativeTtl(soa: {minimum: number; ttl: number} | null): number 
 
 const mxJson = (records: readonly MxData[]): MxRecord[] =>
   [...records]
-    .map((r) => ({preference: r.preference, exchange: canonicalName(r.exchange)}))
-    .sort((a, b) => a.preference - b.preference || a.exchange.localeCompare(b.exchange))
+    .map((r) => ({priority: r.priority, exchange: canonicalName(r.exchange)}))
+    .sort((a, b) => a.priority - b.priority || a.exchange.localeCompare(b.exchange))
 
 function rrsetJson(set: RRset): RRsetJson {
   return {name: set.name, type: set.type, ttl: set.ttl, records: set.records.map((r) => (typeof r === 'object' ? {...r} : r)) as RRsetJson['records']}
@@ -134,7 +134,7 @@ export function estimateSchedule(steps: readonly Step[], from: Date): Array<{id:
 }
 
 function mxLines(records: readonly MxData[]): string {
-  return records.length === 0 ? '(none)' : mxJson(records).map((m) => `${m.preference} ${m.exchange}`).join(', ')
+  return records.length === 0 ? '(none)' : mxJson(records).map((m) => `${m.priority} ${m.exchange}`).join(', ')
 }
 
 /** Findings that must stop planning: the plan's arithmetic or its single SPF record would be wrong. */
@@ -433,14 +433,14 @@ export function planCutover(observed: ObservedDomain, config: Config, now: Date)
     restore(swapTtl, targetMx, 'mail flow is confirmed')
   } else {
     // Staged (Microsoft's sequence): target added as backup, probed, promoted, then the source removed.
-    const sourceMax = Math.max(0, ...oldRecords.filter((m) => m.exchange !== '.').map((m) => m.preference))
-    const targetMin = Math.min(...targetMx.map((m) => m.preference))
-    const targetMax = Math.max(...targetMx.map((m) => m.preference))
+    const sourceMax = Math.max(0, ...oldRecords.filter((m) => m.exchange !== '.').map((m) => m.priority))
+    const targetMin = Math.min(...targetMx.map((m) => m.priority))
+    const targetMax = Math.max(...targetMx.map((m) => m.priority))
     const backupBase = Math.min(65535 - (targetMax - targetMin), sourceMax + 10)
-    const backup = targetMx.map((m) => ({preference: backupBase + (m.preference - targetMin), exchange: m.exchange}))
+    const backup = targetMx.map((m) => ({priority: backupBase + (m.priority - targetMin), exchange: m.exchange}))
     const sourceMx = oldRecords.filter((m) => m.exchange !== '.')
-    const sourceMin = Math.min(...sourceMx.map((m) => m.preference))
-    const demoted = sourceMx.map((m) => ({preference: Math.min(65535, targetMax + 10 + (m.preference - sourceMin)), exchange: m.exchange}))
+    const sourceMin = Math.min(...sourceMx.map((m) => m.priority))
+    const demoted = sourceMx.map((m) => ({priority: Math.min(65535, targetMax + 10 + (m.priority - sourceMin)), exchange: m.exchange}))
     const staged = mxJson([...sourceMx, ...backup])
     const promoted = mxJson([...targetMx, ...demoted])
     const setTtl = swapTtl
@@ -450,8 +450,8 @@ export function planCutover(observed: ObservedDomain, config: Config, now: Date)
     add({
       id: 'add-target-backup',
       kind: 'dns-change',
-      title: `Add the target MX as a backup (preference ${backup.map((m) => m.preference).join(', ')})`,
-      why: `Senders keep using ${mxLines(sourceMx)} (lower preference wins); the target's hosts appear as backups, so they can be probed from outside while nothing depends on them.`,
+      title: `Add the target MX as a backup (priority ${backup.map((m) => m.priority).join(', ')})`,
+      why: `Senders keep using ${mxLines(sourceMx)} (lower priority wins); the target's hosts appear as backups, so they can be probed from outside while nothing depends on them.`,
       changes: [{name: domain, type: 'MX', before: mx(oldRecords, swapTtl), after: mx(staged, setTtl)}],
     })
     add({id: 'verify-backup', kind: 'verify', title: 'Verify the backup MX everywhere', why: 'The target appears on every authoritative server and resolver before it is probed.', expectMx: staged})
@@ -473,7 +473,7 @@ export function planCutover(observed: ObservedDomain, config: Config, now: Date)
       id: 'promote-target',
       kind: 'dns-change',
       title: 'Promote the target MX and demote the source',
-      why: swapWhy(`In one update: the target's hosts take their own preference, the source's move behind them (${mxLines(demoted)}) and still catch mail if the target refuses it.`),
+      why: swapWhy(`In one update: the target's hosts take their own priority, the source's move behind them (${mxLines(demoted)}) and still catch mail if the target refuses it.`),
       changes: [{name: domain, type: 'MX', before: mx(staged, setTtl), after: mx(promoted, setTtl)}],
     })
     add({id: 'verify-propagation', kind: 'verify', title: 'Verify the promoted MX everywhere', why: `Resolvers that cached the previous RRset drop it within ${formatDuration(setTtl)}.`, expectMx: promoted})

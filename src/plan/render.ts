@@ -33,8 +33,8 @@ export function changeDiff(change: RRsetChange): string[] {
   return out
 }
 
-function mxText(records: Array<{preference: number; exchange: string}>): string {
-  return records.length === 0 ? 'none' : records.map((m) => `${m.preference} ${m.exchange}`).join(', ')
+function mxText(records: Array<{priority: number; exchange: string}>): string {
+  return records.length === 0 ? 'none' : records.map((m) => `${m.priority} ${m.exchange}`).join(', ')
 }
 
 function ttlText(seconds: number | null): string {

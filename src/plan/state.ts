@@ -6,7 +6,17 @@ import {z} from 'zod'
  * that no longer fits gives a clear error instead of a crash.
  */
 
-export const mxDataSchema = z.strictObject({preference: z.number().int().min(0).max(65535), exchange: z.string()})
+/** One MX record, `{priority, exchange}` everywhere (plan files written before 0.2 said `preference`: read as priority). */
+export const mxDataSchema = z.preprocess(
+  (value) => {
+    if (value && typeof value === 'object' && 'preference' in value && !('priority' in value)) {
+      const {preference, ...rest} = value as Record<string, unknown>
+      return {priority: preference, ...rest}
+    }
+    return value
+  },
+  z.strictObject({priority: z.number().int().min(0).max(65535), exchange: z.string()}),
+)
 export const soaDataSchema = z.strictObject({
   mname: z.string(),
   rname: z.string(),

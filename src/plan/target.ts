@@ -22,7 +22,7 @@ export function resolveTarget(config: Config, domain: string): ResolvedTarget {
   const profile = getProfile(config.target.profile)
   const entry = configDomains(config).find((d) => d.name === domain)
   const configured = entry?.mx ?? config.target.mx
-  const mx = (configured ?? profile.mx(domain)).map((m) => ({preference: m.preference, exchange: canonicalName(m.exchange)}))
+  const mx = (configured ?? profile.mx(domain)).map((m) => ({priority: m.priority, exchange: canonicalName(m.exchange)}))
   let dkim: ResolvedTarget['dkim'] = []
   let dkimMissing: string | null = null
   if (Array.isArray(config.target.dkim)) {

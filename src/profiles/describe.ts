@@ -15,7 +15,7 @@ export interface ProfileDescription {
   notes: string[]
 }
 
-const asMx = (list: Array<{preference: number; exchange: string}>) => list.map((m) => ({priority: m.preference, exchange: m.exchange}))
+const asMx = (list: Array<{priority: number; exchange: string}>) => list.map((m) => ({priority: m.priority, exchange: m.exchange}))
 
 export function describeProfile(p: Profile, domain: string): ProfileDescription {
   return {

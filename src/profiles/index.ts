@@ -12,8 +12,8 @@ export function dashed(domain: string): string {
 export const microsoft365: Profile = {
   id: 'microsoft365',
   name: 'Microsoft 365 (Exchange Online)',
-  mx: (domain) => [{preference: 0, exchange: `${dashed(domain)}.mail.protection.outlook.com`}],
-  alternativeMx: (domain) => [[{preference: 0, exchange: `${dashed(domain)}.l-v1.mx.microsoft`}]],
+  mx: (domain) => [{priority: 0, exchange: `${dashed(domain)}.mail.protection.outlook.com`}],
+  alternativeMx: (domain) => [[{priority: 0, exchange: `${dashed(domain)}.l-v1.mx.microsoft`}]],
   spfInclude: 'spf.protection.outlook.com',
   autodiscover: {name: 'autodiscover', type: 'CNAME', value: 'autodiscover.outlook.com'},
   dkim: (domain) => [
@@ -28,17 +28,17 @@ export const microsoft365: Profile = {
 }
 
 const GOOGLE_LEGACY: ProfileMx[] = [
-  {preference: 1, exchange: 'aspmx.l.google.com'},
-  {preference: 5, exchange: 'alt1.aspmx.l.google.com'},
-  {preference: 5, exchange: 'alt2.aspmx.l.google.com'},
-  {preference: 10, exchange: 'alt3.aspmx.l.google.com'},
-  {preference: 10, exchange: 'alt4.aspmx.l.google.com'},
+  {priority: 1, exchange: 'aspmx.l.google.com'},
+  {priority: 5, exchange: 'alt1.aspmx.l.google.com'},
+  {priority: 5, exchange: 'alt2.aspmx.l.google.com'},
+  {priority: 10, exchange: 'alt3.aspmx.l.google.com'},
+  {priority: 10, exchange: 'alt4.aspmx.l.google.com'},
 ]
 
 export const googleWorkspace: Profile = {
   id: 'google-workspace',
   name: 'Google Workspace (Gmail)',
-  mx: () => [{preference: 1, exchange: 'smtp.google.com'}],
+  mx: () => [{priority: 1, exchange: 'smtp.google.com'}],
   alternativeMx: () => [GOOGLE_LEGACY],
   spfInclude: '_spf.google.com',
   dkim: () => [{selector: 'google', type: 'TXT', value: 'v=DKIM1; k=rsa; p=… (from the Admin console: Apps › Gmail › Authenticate email)'}],

@@ -1,6 +1,6 @@
 /** A mail provider described as data: the records it needs and how to recognise it. */
 export interface ProfileMx {
-  preference: number
+  priority: number
   exchange: string
 }
 

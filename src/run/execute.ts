@@ -83,7 +83,7 @@ export async function executeRollback(planPath: string, options: {yes: boolean; 
     if (!isInteractive()) throw new UserError(`rollback changes live DNS and needs a person to confirm: run it in a terminal, or pass --yes (${resumeCommand} --yes)`)
     const m = before.observed.mx
     const answer = await createPrompter().choose(
-      `Roll back ${before.domain}: restore MX ${m.records.map((r) => `${r.preference} ${r.exchange}`).join(', ') || '(none)'} (TTL ${m.ttl ?? '-'} s)?`,
+      `Roll back ${before.domain}: restore MX ${m.records.map((r) => `${r.priority} ${r.exchange}`).join(', ') || '(none)'} (TTL ${m.ttl ?? '-'} s)?`,
       [
         {value: 'continue', name: 'Roll back now'},
         {value: 'abort', name: 'Cancel'},

@@ -27,7 +27,7 @@ export function demoStartingState(config: Config, domain: string): StartingState
   const source = getProfile(sourceId)
   const mx = source.mx(d)
   const rrsets: RRset[] = [
-    {name: d, type: 'MX', ttl: 3600, records: mx.length > 0 ? mx : [{preference: 10, exchange: `mail.${d}`}]},
+    {name: d, type: 'MX', ttl: 3600, records: mx.length > 0 ? mx : [{priority: 10, exchange: `mail.${d}`}]},
     {
       name: d,
       type: 'TXT',

@@ -61,7 +61,7 @@ export interface MailSenders {
 
 interface CachedMx {
   expiresAt: number
-  /** Sorted by preference; empty: the domain has no MX (RFC 5321 §5.1 implicit MX). */
+  /** Sorted by priority; empty: the domain has no MX (RFC 5321 §5.1 implicit MX). */
   mx: MxData[]
   nxdomain: boolean
 }
@@ -108,7 +108,7 @@ export function startSenders(options: SendersOptions): MailSenders {
     const mx = r.answers
       .filter((a) => a.type === 'MX' && a.name === domain)
       .map((a) => a.data as MxData)
-      .sort((a, b) => a.preference - b.preference)
+      .sort((a, b) => a.priority - b.priority)
     const soa = r.authorities.find((a) => a.type === 'SOA')
     // A stub resolver keeps the answer exactly as long as the resolver said it may.
     const ttl = mx.length > 0 ? Math.min(...r.answers.filter((a) => a.type === 'MX').map((a) => a.ttl)) : soa ? Math.min(soa.ttl, (soa.data as SoaData).minimum) : 0
@@ -130,8 +130,8 @@ export function startSenders(options: SendersOptions): MailSenders {
       // RFC 5321 §5.1: no MX means the domain's own address record receives mail.
       exchange = answer.nxdomain ? `${domain} (does not exist)` : `${domain} (implicit MX)`
     } else {
-      const best = answer.mx.filter((m) => m.preference === answer.mx[0].preference)
-      // Equal preferences share the load (RFC 5321 §5.1): rotate by message.
+      const best = answer.mx.filter((m) => m.priority === answer.mx[0].priority)
+      // Equal priorities share the load (RFC 5321 §5.1): rotate by message.
       exchange = best[sent[i] % best.length].exchange
     }
     sent[i]++

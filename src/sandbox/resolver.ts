@@ -272,7 +272,7 @@ function toRecordData(a: Answer & {data: unknown}): RecordData {
   }
   if (a.type === 'MX') {
     const d = a.data as {preference?: number; exchange: string}
-    return {preference: d.preference ?? 0, exchange: canonicalName(d.exchange)}
+    return {priority: d.preference ?? 0, exchange: canonicalName(d.exchange)}
   }
   return a.data as RecordData
 }

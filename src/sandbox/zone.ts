@@ -124,7 +124,7 @@ export function toAnswer(set: Pick<RRset, 'name' | 'type'>, data: RecordData, tt
   switch (set.type) {
     case 'MX': {
       const mx = data as MxData
-      return {...base, type: 'MX', data: {preference: mx.preference, exchange: mx.exchange === '.' ? '.' : mx.exchange}}
+      return {...base, type: 'MX', data: {preference: mx.priority, exchange: mx.exchange === '.' ? '.' : mx.exchange}}
     }
     case 'TXT':
       return {...base, type: 'TXT', data: txtStrings(data as string)}

@@ -84,7 +84,7 @@ export interface ServerReport {
 
 export function toMxJson(records: readonly MxData[]): MxJson[] {
   return [...records]
-    .map((r) => ({priority: r.preference, exchange: r.exchange === '.' ? '.' : canonicalName(r.exchange)}))
+    .map((r) => ({priority: r.priority, exchange: r.exchange === '.' ? '.' : canonicalName(r.exchange)}))
     .sort((a, b) => a.priority - b.priority || a.exchange.localeCompare(b.exchange))
 }
 

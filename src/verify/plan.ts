@@ -92,7 +92,7 @@ export function expectationFromPlan(plan: PlanState): PlanExpectation {
 }
 
 function asMx(record: unknown, plan: PlanState, stepId: string): MxData {
-  const parsed = z.object({preference: z.number(), exchange: z.string()}).safeParse(record)
+  const parsed = z.object({priority: z.number(), exchange: z.string()}).safeParse(record)
   if (!parsed.success) throw new UserError(`plan for ${plan.domain}: step '${stepId}' has an MX change whose records are not MX data`)
-  return {preference: parsed.data.preference, exchange: parsed.data.exchange}
+  return {priority: parsed.data.priority, exchange: parsed.data.exchange}
 }

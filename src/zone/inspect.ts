@@ -137,7 +137,7 @@ export async function inspectDomain(domain: string, options: InspectOptions): Pr
       : null,
     mx: {
       ttl: mxTtls.length > 0 ? Math.max(...mxTtls) : null,
-      records: mxRecords(mxAnswer?.rrset ?? null).map((m) => ({priority: m.preference, exchange: m.exchange})),
+      records: mxRecords(mxAnswer?.rrset ?? null).map((m) => ({priority: m.priority, exchange: m.exchange})),
       nullMx: isNullMx(mxAnswer?.rrset ?? null),
       status: mxAnswer?.status ?? 'unknown',
     },

@@ -52,11 +52,11 @@ export function zoneLines(set: RRset): string[] {
 export function mxRecords(set: RRset | null): MxData[] {
   if (!set || set.type !== 'MX') return []
   return (set.records as MxData[])
-    .map((r) => ({preference: r.preference, exchange: r.exchange}))
-    .sort((x, y) => x.preference - y.preference || x.exchange.localeCompare(y.exchange))
+    .map((r) => ({priority: r.priority, exchange: r.exchange}))
+    .sort((x, y) => x.priority - y.priority || x.exchange.localeCompare(y.exchange))
 }
 
-/** A null MX (RFC 7505): one record, preference 0, exchange ".". */
+/** A null MX (RFC 7505): one record, priority 0, exchange ".". */
 export function isNullMx(set: RRset | null): boolean {
   const mx = mxRecords(set)
   return mx.length === 1 && mx[0].exchange === '.'
@@ -66,7 +66,7 @@ export function isNullMx(set: RRset | null): boolean {
 export function parseMx(text: string): MxData | null {
   const m = /^\s*(\d{1,5})\s+(\S+)\s*$/.exec(text)
   if (!m) return null
-  const preference = Number(m[1])
-  if (preference > 65535) return null
-  return {preference, exchange: m[2] === '.' ? '.' : canonicalName(m[2])}
+  const priority = Number(m[1])
+  if (priority > 65535) return null
+  return {priority, exchange: m[2] === '.' ? '.' : canonicalName(m[2])}
 }

@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     })
     const l = lab
     await attempt('dns', () => benchDnsThroughput(l.resolvers[0], 'bench.test'))
-    await attempt('verify', () => benchVerify(l.resolvers, [l.primary, l.secondary], 'verify.test', [{preference: 0, exchange: 'verify-test.mail.protection.outlook.com'}]))
+    await attempt('verify', () => benchVerify(l.resolvers, [l.primary, l.secondary], 'verify.test', [{priority: 0, exchange: 'verify-test.mail.protection.outlook.com'}]))
     await attempt('cutover', () => benchCutover(l, 'cutover.test'))
     await attempt('audit', () => benchAudit(l.resolvers[2], Array.from({length: AUDIT_DOMAINS}, (_, i) => `d${i}.audit.test`)))
   } finally {

@@ -12,7 +12,7 @@ const RUNS = 7
  * the same MX: the ratio shows how close verifying everything concurrently
  * comes to asking just the slowest one.
  */
-export async function benchVerify(resolvers: LabResolver[], authoritative: DnsServer[], domain: string, expected: Array<{preference: number; exchange: string}>): Promise<BenchResult> {
+export async function benchVerify(resolvers: LabResolver[], authoritative: DnsServer[], domain: string, expected: Array<{priority: number; exchange: string}>): Promise<BenchResult> {
   if (resolvers.length !== 8) throw new Error('verify bench wants 8 resolvers')
   const client = createDnsClient({timeoutMs: 2000})
   // Warm every cache so both sides measure answering, not recursion.

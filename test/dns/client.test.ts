@@ -50,7 +50,7 @@ describe('answer matching (RFC 5452)', () => {
     })
     const r = await query(server, 'contoso.test', 'MX', {timeoutMs: 2000})
     expect(r.status).toBe('ok')
-    expect(r.answers).toEqual([{name: 'contoso.test', type: 'MX', ttl: 3600, data: {preference: 10, exchange: 'mx.contoso.test'}}])
+    expect(r.answers).toEqual([{name: 'contoso.test', type: 'MX', ttl: 3600, data: {priority: 10, exchange: 'mx.contoso.test'}}])
     expect(r.aa).toBe(true)
   })
 

@@ -8,7 +8,7 @@ import {buildUpdateMessage} from '../../src/dns/update.js'
 const key = (algorithm: TsigKey['algorithm'] = 'hmac-sha256', name = 'mxcut-test'): TsigKey => ({name, algorithm, secret: randomBytes(32)})
 
 function unsignedUpdate(): Buffer {
-  return buildUpdateMessage('contoso.test', [], [{name: 'contoso.test', type: 'MX', class: 'IN', ttl: 300, data: {preference: 10, exchange: 'mail.contoso.test'}}], 4242)
+  return buildUpdateMessage('contoso.test', [], [{name: 'contoso.test', type: 'MX', class: 'IN', ttl: 300, data: {priority: 10, exchange: 'mail.contoso.test'}}], 4242)
 }
 
 /** A minimal answer to a message: same ID and zone section, QR set, rcode given. */

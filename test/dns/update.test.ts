@@ -27,7 +27,7 @@ function walk(buf: Buffer) {
 describe('DNS UPDATE messages (RFC 2136)', () => {
   test('MX replace with a value-dependent prerequisite: opcode 5, zone section SOA, prereqs then updates', () => {
     const changes: RecordChange[] = [
-      {action: 'replace', name: 'contoso.test', type: 'MX', ttl: 300, records: [{preference: 0, exchange: 'target.fabrikam.test'}], expect: {ttl: 3600, records: [{preference: 10, exchange: 'mail.contoso.test'}, {preference: 20, exchange: '.'}]}},
+      {action: 'replace', name: 'contoso.test', type: 'MX', ttl: 300, records: [{priority: 0, exchange: 'target.fabrikam.test'}], expect: {ttl: 3600, records: [{priority: 10, exchange: 'mail.contoso.test'}, {priority: 20, exchange: '.'}]}},
       {action: 'delete', name: '_old.contoso.test', type: 'TXT', expect: null},
     ]
     const msg = buildUpdateMessage('contoso.test', prerequisitesFor(changes), updatesFor(changes), 77)
@@ -53,7 +53,7 @@ describe('DNS UPDATE messages (RFC 2136)', () => {
   })
 
   test('RDATA: null MX exchange is the root; TXT over 255 octets becomes several strings; unknown types refused', () => {
-    const nullMx = encodeRdata('MX', {preference: 0, exchange: '.'})
+    const nullMx = encodeRdata('MX', {priority: 0, exchange: '.'})
     expect([...nullMx]).toEqual([0, 3, 0, 0, 0])
     const long = 'x'.repeat(300)
     expect(txtChunks(long).map((c) => c.length)).toEqual([255, 45])

@@ -127,7 +127,7 @@ async function failed(p: Promise<unknown>): Promise<DnsHostError> {
 describe('cloudflare host (contract tests against a local server speaking the documented Cloudflare v4 API)', () => {
   test('reads an RRset: zone id looked up by name, records listed with name.exact and type, Bearer token; TTL 1 (Auto) is 300', async () => {
     const h = host()
-    expect(await h.read('contoso.test', 'MX')).toEqual({name: 'contoso.test', type: 'MX', ttl: 3600, records: [{preference: 10, exchange: 'mail.contoso.test'}, {preference: 20, exchange: 'backup.fabrikam.test'}]})
+    expect(await h.read('contoso.test', 'MX')).toEqual({name: 'contoso.test', type: 'MX', ttl: 3600, records: [{priority: 10, exchange: 'mail.contoso.test'}, {priority: 20, exchange: 'backup.fabrikam.test'}]})
     expect(await h.read('contoso.test', 'TXT')).toEqual({name: 'contoso.test', type: 'TXT', ttl: 300, records: ['v=spf1 mx -all']})
     expect(requests[0]).toMatchObject({method: 'GET', path: '/zones'})
     expect(requests[0].query.get('name')).toBe('contoso.test')
@@ -141,7 +141,7 @@ describe('cloudflare host (contract tests against a local server speaking the do
     const h = host({zoneId: ZONE_ID})
     const before = await h.read('contoso.test', 'MX')
     await h.apply([
-      {action: 'replace', name: 'contoso.test', type: 'MX', ttl: 300, records: [{preference: 0, exchange: 'contoso-test.mail.protection.outlook.test'}], expect: {ttl: 3600, records: before!.records}},
+      {action: 'replace', name: 'contoso.test', type: 'MX', ttl: 300, records: [{priority: 0, exchange: 'contoso-test.mail.protection.outlook.test'}], expect: {ttl: 3600, records: before!.records}},
       {action: 'replace', name: 'autodiscover.contoso.test', type: 'CNAME', ttl: 3600, records: ['autodiscover.outlook.test'], expect: null},
       {action: 'replace', name: 'contoso.test', type: 'TXT', ttl: 3600, records: ['v=spf1 include:spf.protection.outlook.test -all']},
     ])
@@ -154,22 +154,22 @@ describe('cloudflare host (contract tests against a local server speaking the do
       {type: 'CNAME', name: 'autodiscover.contoso.test', ttl: 3600, content: 'autodiscover.outlook.test', proxied: false, comment: 'mxcut'},
       {type: 'TXT', name: 'contoso.test', ttl: 3600, content: '"v=spf1 include:spf.protection.outlook.test -all"', comment: 'mxcut'},
     ])
-    expect(await h.read('contoso.test', 'MX')).toEqual({name: 'contoso.test', type: 'MX', ttl: 300, records: [{preference: 0, exchange: 'contoso-test.mail.protection.outlook.test'}]})
+    expect(await h.read('contoso.test', 'MX')).toEqual({name: 'contoso.test', type: 'MX', ttl: 300, records: [{priority: 0, exchange: 'contoso-test.mail.protection.outlook.test'}]})
     expect((await h.read('contoso.test', 'TXT'))?.records).toEqual(['v=spf1 include:spf.protection.outlook.test -all'])
   })
 
   test('a null MX is written as priority 0, content "."; delete removes every record of the RRset', async () => {
     const h = host({zoneId: ZONE_ID})
-    await h.apply([{action: 'replace', name: 'contoso.test', type: 'MX', ttl: 300, records: [{preference: 0, exchange: '.'}]}])
+    await h.apply([{action: 'replace', name: 'contoso.test', type: 'MX', ttl: 300, records: [{priority: 0, exchange: '.'}]}])
     expect(records.filter((r) => r.type === 'MX')).toMatchObject([{priority: 0, content: '.'}])
-    expect(await h.read('contoso.test', 'MX')).toMatchObject({records: [{preference: 0, exchange: '.'}]})
+    expect(await h.read('contoso.test', 'MX')).toMatchObject({records: [{priority: 0, exchange: '.'}]})
     await h.apply([{action: 'delete', name: 'contoso.test', type: 'MX'}])
     expect(await h.read('contoso.test', 'MX')).toBeNull()
   })
 
   test('conflict when the RRset changed since it was read; nothing sent', async () => {
     const h = host({zoneId: ZONE_ID})
-    const err = await failed(h.apply([{action: 'replace', name: 'contoso.test', type: 'MX', ttl: 300, records: [{preference: 0, exchange: 'new.fabrikam.test'}], expect: {ttl: 3600, records: [{preference: 10, exchange: 'other.fabrikam.test'}]}}]))
+    const err = await failed(h.apply([{action: 'replace', name: 'contoso.test', type: 'MX', ttl: 300, records: [{priority: 0, exchange: 'new.fabrikam.test'}], expect: {ttl: 3600, records: [{priority: 10, exchange: 'other.fabrikam.test'}]}}]))
     expect(err.kind).toBe('conflict')
     expect(requests.some((r) => r.path.endsWith('/batch'))).toBe(false)
   })
@@ -188,7 +188,7 @@ describe('cloudflare host (contract tests against a local server speaking the do
     expect(rate.kind).toBe('rate-limited')
     mode = 'ok'
 
-    const bad = await failed(host({zoneId: ZONE_ID}).apply([{action: 'replace', name: 'contoso.test', type: 'MX', ttl: 30, records: [{preference: 0, exchange: 'x.fabrikam.test'}]}]))
+    const bad = await failed(host({zoneId: ZONE_ID}).apply([{action: 'replace', name: 'contoso.test', type: 'MX', ttl: 30, records: [{priority: 0, exchange: 'x.fabrikam.test'}]}]))
     expect(bad.kind).toBe('rejected')
     expect(bad.message).toMatch(/9021: Invalid TTL/)
     expect(records.filter((r) => r.type === 'MX')).toHaveLength(2)

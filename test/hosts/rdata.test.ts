@@ -13,19 +13,19 @@ describe('record data in presentation form', () => {
   })
 
   test('MX, CNAME, A round-trip; null MX; names canonical', () => {
-    expect(toText('MX', {preference: 10, exchange: 'Mail.Contoso.test'})).toBe('10 mail.contoso.test.')
-    expect(toText('MX', {preference: 0, exchange: '.'})).toBe('0 .')
-    expect(fromText('MX', '0 .')).toEqual({preference: 0, exchange: '.'})
-    expect(fromText('MX', '10 Mail.Contoso.test.')).toEqual({preference: 10, exchange: 'mail.contoso.test'})
+    expect(toText('MX', {priority: 10, exchange: 'Mail.Contoso.test'})).toBe('10 mail.contoso.test.')
+    expect(toText('MX', {priority: 0, exchange: '.'})).toBe('0 .')
+    expect(fromText('MX', '0 .')).toEqual({priority: 0, exchange: '.'})
+    expect(fromText('MX', '10 Mail.Contoso.test.')).toEqual({priority: 10, exchange: 'mail.contoso.test'})
     expect(fromText('CNAME', 'autodiscover.outlook.com.')).toBe('autodiscover.outlook.com')
     expect(toText('CNAME', 'autodiscover.outlook.com')).toBe('autodiscover.outlook.com.')
     expect(() => fromText('MX', 'nonsense')).toThrow(/cannot read MX/)
   })
 
   test('matchesTarget: data and TTL for a replace, absence for a delete', () => {
-    const live = {name: 'contoso.test', type: 'MX', ttl: 300, records: [{preference: 0, exchange: 'a.test'}]}
-    expect(matchesTarget(live, {action: 'replace', name: 'contoso.test', type: 'MX', ttl: 300, records: [{preference: 0, exchange: 'a.test'}]})).toBe(true)
-    expect(matchesTarget(live, {action: 'replace', name: 'contoso.test', type: 'MX', ttl: 3600, records: [{preference: 0, exchange: 'a.test'}]})).toBe(false)
+    const live = {name: 'contoso.test', type: 'MX', ttl: 300, records: [{priority: 0, exchange: 'a.test'}]}
+    expect(matchesTarget(live, {action: 'replace', name: 'contoso.test', type: 'MX', ttl: 300, records: [{priority: 0, exchange: 'a.test'}]})).toBe(true)
+    expect(matchesTarget(live, {action: 'replace', name: 'contoso.test', type: 'MX', ttl: 3600, records: [{priority: 0, exchange: 'a.test'}]})).toBe(false)
     expect(matchesTarget(live, {action: 'delete', name: 'contoso.test', type: 'MX'})).toBe(false)
     expect(matchesTarget(null, {action: 'delete', name: 'contoso.test', type: 'MX'})).toBe(true)
   })

@@ -164,7 +164,7 @@ async function failed(p: Promise<unknown>): Promise<DnsHostError> {
 describe('route53 host (contract tests against a local server speaking the documented Route 53 REST-XML API)', () => {
   test('reads an RRset with ListResourceRecordSets (name, type, maxitems=1); the next set in order is not mistaken for it', async () => {
     const h = host()
-    expect(await h.read('contoso.test', 'MX')).toEqual({name: 'contoso.test', type: 'MX', ttl: 3600, records: [{preference: 10, exchange: 'mail.contoso.test'}, {preference: 20, exchange: 'backup.fabrikam.test'}]})
+    expect(await h.read('contoso.test', 'MX')).toEqual({name: 'contoso.test', type: 'MX', ttl: 3600, records: [{priority: 10, exchange: 'mail.contoso.test'}, {priority: 20, exchange: 'backup.fabrikam.test'}]})
     expect(await h.read('contoso.test', 'TXT')).toMatchObject({records: ['v=spf1 mx -all']})
     expect(await h.read('contoso.test', 'CNAME')).toBeNull()
     const list = requests.find((r) => r.method === 'GET' && r.path.endsWith('/rrset'))!
@@ -178,7 +178,7 @@ describe('route53 host (contract tests against a local server speaking the docum
     const h = host()
     const mx = await h.read('contoso.test', 'MX')
     await h.apply([
-      {action: 'replace', name: 'contoso.test', type: 'MX', ttl: 300, records: [{preference: 0, exchange: 'contoso-test.mail.protection.outlook.test'}], expect: {ttl: mx!.ttl, records: mx!.records}},
+      {action: 'replace', name: 'contoso.test', type: 'MX', ttl: 300, records: [{priority: 0, exchange: 'contoso-test.mail.protection.outlook.test'}], expect: {ttl: mx!.ttl, records: mx!.records}},
       {action: 'replace', name: 'autodiscover.contoso.test', type: 'CNAME', ttl: 3600, records: ['autodiscover.outlook.test'], expect: null},
     ])
     const posts = requests.filter((r) => r.method === 'POST')
@@ -191,7 +191,7 @@ describe('route53 host (contract tests against a local server speaking the docum
     ])
     const polls = requests.filter((r) => r.path.startsWith('/2013-04-01/change/'))
     expect(polls).toHaveLength(2) // PENDING, then INSYNC
-    expect(await h.read('contoso.test', 'MX')).toEqual({name: 'contoso.test', type: 'MX', ttl: 300, records: [{preference: 0, exchange: 'contoso-test.mail.protection.outlook.test'}]})
+    expect(await h.read('contoso.test', 'MX')).toEqual({name: 'contoso.test', type: 'MX', ttl: 300, records: [{priority: 0, exchange: 'contoso-test.mail.protection.outlook.test'}]})
   })
 
   test('without expect: UPSERT; a delete reads the live RRset first (Route 53 needs its exact values); TXT quoted and split at 255', async () => {
@@ -214,7 +214,7 @@ describe('route53 host (contract tests against a local server speaking the docum
     const err = await failed(
       h.apply([
         {action: 'replace', name: 'contoso.test', type: 'TXT', ttl: 300, records: ['v=spf1 -all'], expect: {ttl: 3600, records: ['v=spf1 mx -all']}},
-        {action: 'replace', name: 'contoso.test', type: 'MX', ttl: 300, records: [{preference: 0, exchange: 'new.fabrikam.test'}], expect: {ttl: 3600, records: [{preference: 10, exchange: 'other.fabrikam.test'}]}},
+        {action: 'replace', name: 'contoso.test', type: 'MX', ttl: 300, records: [{priority: 0, exchange: 'new.fabrikam.test'}], expect: {ttl: 3600, records: [{priority: 10, exchange: 'other.fabrikam.test'}]}},
       ]),
     )
     expect(err.kind).toBe('conflict')

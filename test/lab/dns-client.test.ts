@@ -21,7 +21,7 @@ describe('DNS client against BIND and Unbound', () => {
     for (const server of [lab.primary, lab.secondary]) {
       const r = await query(server, 'contoso.test', 'MX', {recursion: false})
       expect(r).toMatchObject({status: 'ok', aa: true, transport: 'udp'})
-      expect(rrsetFrom(r.answers, 'contoso.test', 'MX')).toEqual({name: 'contoso.test', type: 'MX', ttl: 3600, records: [{preference: 10, exchange: 'mail.contoso.test'}]})
+      expect(rrsetFrom(r.answers, 'contoso.test', 'MX')).toEqual({name: 'contoso.test', type: 'MX', ttl: 3600, records: [{priority: 10, exchange: 'mail.contoso.test'}]})
     }
     const viaResolver = await query(lab.resolvers[0], 'contoso.test', 'MX')
     expect(viaResolver).toMatchObject({status: 'ok', aa: false, ra: true})

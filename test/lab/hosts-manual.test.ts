@@ -24,7 +24,7 @@ beforeAll(async () => {
 afterAll(async () => lab?.stop())
 
 const swap: RecordChange[] = [
-  {action: 'replace', name: 'contoso.test', type: 'MX', ttl: 300, records: [{preference: 0, exchange: 'contoso-test.mail.protection.outlook.test'}], expect: {ttl: 3600, records: [{preference: 10, exchange: 'mail.contoso.test'}]}},
+  {action: 'replace', name: 'contoso.test', type: 'MX', ttl: 300, records: [{priority: 0, exchange: 'contoso-test.mail.protection.outlook.test'}], expect: {ttl: 3600, records: [{priority: 10, exchange: 'mail.contoso.test'}]}},
   {action: 'delete', name: 'old._domainkey.contoso.test', type: 'TXT', expect: {ttl: 3600, records: ['v=DKIM1; p=abc']}},
 ]
 
@@ -55,7 +55,7 @@ describe('manual host', () => {
   test('without a prompt it polls every authoritative server and returns only once all of them serve the change', async () => {
     const out: string[] = []
     const h = createHost({host: 'manual'}, {zone: 'contoso.test', client, authServers: servers, print: (t) => out.push(t), pollIntervalMs: 100, timeoutMs: 30_000})
-    const change: RecordChange[] = [{action: 'replace', name: 'contoso.test', type: 'MX', ttl: 300, records: [{preference: 0, exchange: 'contoso-test.mail.protection.outlook.test'}]}]
+    const change: RecordChange[] = [{action: 'replace', name: 'contoso.test', type: 'MX', ttl: 300, records: [{priority: 0, exchange: 'contoso-test.mail.protection.outlook.test'}]}]
     let done = false
     const applying = h.apply(change).then(() => (done = true))
     // The admin makes the change at the primary; the secondary lags (no NOTIFY).

@@ -63,7 +63,7 @@ describe('powerdns host against PowerDNS Authoritative', () => {
   test('lowers the MX TTL, then swaps MX and merges SPF in one PATCH; API and DNS answers agree', async () => {
     const h = host('contoso.test')
     const mx = await h.read('contoso.test', 'MX')
-    expect(mx).toEqual({name: 'contoso.test', type: 'MX', ttl: 3600, records: [{preference: 10, exchange: 'mail.contoso.test'}, {preference: 20, exchange: 'backup.fabrikam.test'}]})
+    expect(mx).toEqual({name: 'contoso.test', type: 'MX', ttl: 3600, records: [{priority: 10, exchange: 'mail.contoso.test'}, {priority: 20, exchange: 'backup.fabrikam.test'}]})
     const s0 = await serial('contoso.test')
     await h.apply([{action: 'replace', name: 'contoso.test', type: 'MX', ttl: 300, records: mx!.records, expect: {ttl: 3600, records: mx!.records}}])
     expect((await served('contoso.test', 'MX'))?.ttl).toBe(300)
@@ -71,25 +71,25 @@ describe('powerdns host against PowerDNS Authoritative', () => {
 
     const spf = await h.read('contoso.test', 'TXT')
     await h.apply([
-      {action: 'replace', name: 'contoso.test', type: 'MX', ttl: 300, records: [{preference: 0, exchange: 'contoso-test.mail.protection.outlook.test'}], expect: {ttl: 300, records: mx!.records}},
+      {action: 'replace', name: 'contoso.test', type: 'MX', ttl: 300, records: [{priority: 0, exchange: 'contoso-test.mail.protection.outlook.test'}], expect: {ttl: 300, records: mx!.records}},
       {action: 'replace', name: 'contoso.test', type: 'TXT', ttl: 3600, records: ['v=spf1 mx include:spf.protection.outlook.test -all'], expect: {ttl: spf!.ttl, records: spf!.records}},
     ])
     const dnsMx = await served('contoso.test', 'MX')
-    expect(mxRecords(dnsMx)).toEqual([{preference: 0, exchange: 'contoso-test.mail.protection.outlook.test'}])
+    expect(mxRecords(dnsMx)).toEqual([{priority: 0, exchange: 'contoso-test.mail.protection.outlook.test'}])
     expect(dnsMx?.ttl).toBe(300)
     expect((await served('contoso.test', 'TXT'))?.records).toEqual(['v=spf1 mx include:spf.protection.outlook.test -all'])
-    expect(await h.read('contoso.test', 'MX')).toEqual({name: 'contoso.test', type: 'MX', ttl: 300, records: [{preference: 0, exchange: 'contoso-test.mail.protection.outlook.test'}]})
+    expect(await h.read('contoso.test', 'MX')).toEqual({name: 'contoso.test', type: 'MX', ttl: 300, records: [{priority: 0, exchange: 'contoso-test.mail.protection.outlook.test'}]})
   })
 
   test('a null MX is replaced; a TXT longer than 255 octets round-trips; a delete removes the RRset', async () => {
     const h = host('nullmx.test')
-    expect(mxRecords(await h.read('nullmx.test', 'MX'))).toEqual([{preference: 0, exchange: '.'}])
+    expect(mxRecords(await h.read('nullmx.test', 'MX'))).toEqual([{priority: 0, exchange: '.'}])
     const long = 'v=DKIM1; k=rsa; p=' + 'A'.repeat(400)
     await h.apply([
-      {action: 'replace', name: 'nullmx.test', type: 'MX', ttl: 120, records: [{preference: 10, exchange: 'mx1.fabrikam.test'}], expect: {ttl: 600, records: [{preference: 0, exchange: '.'}]}},
+      {action: 'replace', name: 'nullmx.test', type: 'MX', ttl: 120, records: [{priority: 10, exchange: 'mx1.fabrikam.test'}], expect: {ttl: 600, records: [{priority: 0, exchange: '.'}]}},
       {action: 'replace', name: 'sel1._domainkey.nullmx.test', type: 'TXT', ttl: 300, records: [long], expect: null},
     ])
-    expect(mxRecords(await served('nullmx.test', 'MX'))).toEqual([{preference: 10, exchange: 'mx1.fabrikam.test'}])
+    expect(mxRecords(await served('nullmx.test', 'MX'))).toEqual([{priority: 10, exchange: 'mx1.fabrikam.test'}])
     expect((await client.query(pdns.dns, 'sel1._domainkey.nullmx.test', 'TXT', {recursion: false})).answers[0]?.data).toBe(long)
     expect((await h.read('sel1._domainkey.nullmx.test', 'TXT'))?.records).toEqual([long])
     await h.apply([{action: 'delete', name: 'sel1._domainkey.nullmx.test', type: 'TXT', expect: {ttl: 300, records: [long]}}])
@@ -104,10 +104,10 @@ describe('powerdns host against PowerDNS Authoritative', () => {
       rrsets: [{name: 'nullmx.test.', type: 'MX', ttl: 120, changetype: 'REPLACE', records: [{content: '5 theirs.fabrikam.test.', disabled: false}]}],
     })
     expect(theirs.status).toBe(204)
-    const err = await failure(h.apply([{action: 'replace', name: 'nullmx.test', type: 'MX', ttl: 60, records: [{preference: 1, exchange: 'ours.fabrikam.test'}], expect: {ttl: read!.ttl, records: read!.records}}]))
+    const err = await failure(h.apply([{action: 'replace', name: 'nullmx.test', type: 'MX', ttl: 60, records: [{priority: 1, exchange: 'ours.fabrikam.test'}], expect: {ttl: read!.ttl, records: read!.records}}]))
     expect(err.kind).toBe('conflict')
     expect(err.message).toMatch(/nullmx\.test MX changed since it was read: expected 10 mx1\.fabrikam\.test\., found 5 theirs\.fabrikam\.test\./)
-    expect(mxRecords(await served('nullmx.test', 'MX'))).toEqual([{preference: 5, exchange: 'theirs.fabrikam.test'}])
+    expect(mxRecords(await served('nullmx.test', 'MX'))).toEqual([{priority: 5, exchange: 'theirs.fabrikam.test'}])
   })
 
   test('wrong API key: auth, names the reference not the key; unknown zone; unreachable API', async () => {

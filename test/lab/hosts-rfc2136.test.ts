@@ -68,7 +68,7 @@ describe('rfc2136 host against BIND 9', () => {
     const [primary, secondary] = await mxOnBoth('contoso.test')
     for (const set of [primary, secondary]) {
       expect(set?.ttl).toBe(300)
-      expect(mxRecords(set)).toEqual([{preference: 10, exchange: 'mail.contoso.test'}, {preference: 20, exchange: 'backup.contoso.test'}])
+      expect(mxRecords(set)).toEqual([{priority: 10, exchange: 'mail.contoso.test'}, {priority: 20, exchange: 'backup.contoso.test'}])
     }
     expect(await serial(lab.primary, 'contoso.test')).toBeGreaterThan(10)
     expect((await h.read('contoso.test', 'MX'))?.ttl).toBe(300)
@@ -79,14 +79,14 @@ describe('rfc2136 host against BIND 9', () => {
     const live = await h.read('contoso.test', 'MX')
     const s0 = await serial(lab.primary, 'contoso.test')
     await h.apply([
-      {action: 'replace', name: 'contoso.test', type: 'MX', ttl: 300, records: [{preference: 0, exchange: 'contoso-test.mail.protection.outlook.test'}], expect: {ttl: live!.ttl, records: live!.records}},
+      {action: 'replace', name: 'contoso.test', type: 'MX', ttl: 300, records: [{priority: 0, exchange: 'contoso-test.mail.protection.outlook.test'}], expect: {ttl: live!.ttl, records: live!.records}},
       {action: 'replace', name: 'contoso.test', type: 'TXT', ttl: 300, records: ['v=spf1 include:spf.protection.outlook.test -all'], expect: null},
     ])
     expect(await serial(lab.primary, 'contoso.test')).toBe(s0! + 1)
     const [primary, secondary] = await mxOnBoth('contoso.test')
     for (const set of [primary, secondary]) {
       expect(set?.ttl).toBe(300)
-      expect(mxRecords(set)).toEqual([{preference: 0, exchange: 'contoso-test.mail.protection.outlook.test'}])
+      expect(mxRecords(set)).toEqual([{priority: 0, exchange: 'contoso-test.mail.protection.outlook.test'}])
     }
     expect((await h.read('contoso.test', 'TXT'))?.records).toEqual(['v=spf1 include:spf.protection.outlook.test -all'])
   })
@@ -94,19 +94,19 @@ describe('rfc2136 host against BIND 9', () => {
   test('a null MX (0 .) is replaced by real MX records', async () => {
     const h = host('nullmx.test', lab.tsig.sha256)
     const live = await h.read('nullmx.test', 'MX')
-    expect(mxRecords(live)).toEqual([{preference: 0, exchange: '.'}])
+    expect(mxRecords(live)).toEqual([{priority: 0, exchange: '.'}])
     await h.apply([
-      {action: 'replace', name: 'nullmx.test', type: 'MX', ttl: 120, records: [{preference: 10, exchange: 'mx1.fabrikam.test'}, {preference: 20, exchange: 'mx2.fabrikam.test'}], expect: {ttl: 3600, records: live!.records}},
+      {action: 'replace', name: 'nullmx.test', type: 'MX', ttl: 120, records: [{priority: 10, exchange: 'mx1.fabrikam.test'}, {priority: 20, exchange: 'mx2.fabrikam.test'}], expect: {ttl: 3600, records: live!.records}},
     ])
     for (const set of await mxOnBoth('nullmx.test')) {
-      expect(mxRecords(set)).toEqual([{preference: 10, exchange: 'mx1.fabrikam.test'}, {preference: 20, exchange: 'mx2.fabrikam.test'}])
+      expect(mxRecords(set)).toEqual([{priority: 10, exchange: 'mx1.fabrikam.test'}, {priority: 20, exchange: 'mx2.fabrikam.test'}])
     }
   })
 
   test('wrong secret (BADSIG) and unknown key (BADKEY): one auth line naming the key; zone unchanged on both servers', async () => {
     const before = await mxOnBoth('race.test')
     const s0 = await serial(lab.primary, 'race.test')
-    const change: RecordChange[] = [{action: 'replace', name: 'race.test', type: 'MX', ttl: 60, records: [{preference: 5, exchange: 'evil.other.test'}]}]
+    const change: RecordChange[] = [{action: 'replace', name: 'race.test', type: 'MX', ttl: 60, records: [{priority: 5, exchange: 'evil.other.test'}]}]
     const wrongSecret = {...lab.tsig.sha256, secret: Buffer.alloc(32, 7).toString('base64')}
     const badsig = await failure(host('race.test', wrongSecret).apply(change))
     expect(badsig.kind).toBe('auth')
@@ -149,22 +149,22 @@ describe('rfc2136 host against BIND 9', () => {
     const refused = await failure(host('frozen.test', lab.tsig.sha256).apply([{action: 'delete', name: 'frozen.test', type: 'MX'}]))
     expect(refused.kind).toBe('rejected')
     expect(refused.message).toMatch(/refused the update to zone frozen\.test signed with TSIG key 'mxcut-lab-sha256'.*allow-update/)
-    expect(mxRecords(await host('frozen.test', lab.tsig.sha256).read('frozen.test', 'MX'))).toEqual([{preference: 10, exchange: 'mail.frozen.test'}])
+    expect(mxRecords(await host('frozen.test', lab.tsig.sha256).read('frozen.test', 'MX'))).toEqual([{priority: 10, exchange: 'mail.frozen.test'}])
   })
 
   test('a prerequisite fails when someone changed the RRset after we read it: conflict, their change kept', async () => {
     const ours = host('race.test', lab.tsig.sha256)
     const read = await ours.read('race.test', 'MX')
     // Someone else edits the zone between our read and our update.
-    await host('race.test', lab.tsig.sha512, {envName: 'MXCUT_LAB_TSIG512'}).apply([{action: 'replace', name: 'race.test', type: 'MX', ttl: 600, records: [{preference: 10, exchange: 'mail.other.test'}]}])
+    await host('race.test', lab.tsig.sha512, {envName: 'MXCUT_LAB_TSIG512'}).apply([{action: 'replace', name: 'race.test', type: 'MX', ttl: 600, records: [{priority: 10, exchange: 'mail.other.test'}]}])
     const err = await failure(
-      ours.apply([{action: 'replace', name: 'race.test', type: 'MX', ttl: 300, records: [{preference: 0, exchange: 'new.other.test'}], expect: {ttl: read!.ttl, records: read!.records}}]),
+      ours.apply([{action: 'replace', name: 'race.test', type: 'MX', ttl: 300, records: [{priority: 0, exchange: 'new.other.test'}], expect: {ttl: read!.ttl, records: read!.records}}]),
     )
     expect(err.kind).toBe('conflict')
     expect(err.message).toMatch(/race\.test MX changed since it was read: expected 10 mail\.race\.test\., found 10 mail\.other\.test\..*NXRRSET/)
-    for (const set of await mxOnBoth('race.test')) expect(mxRecords(set)).toEqual([{preference: 10, exchange: 'mail.other.test'}])
+    for (const set of await mxOnBoth('race.test')) expect(mxRecords(set)).toEqual([{priority: 10, exchange: 'mail.other.test'}])
     // "Must not exist" fails the same way when it does.
-    const exists = await failure(ours.apply([{action: 'replace', name: 'race.test', type: 'MX', ttl: 300, records: [{preference: 0, exchange: 'new.other.test'}], expect: null}]))
+    const exists = await failure(ours.apply([{action: 'replace', name: 'race.test', type: 'MX', ttl: 300, records: [{priority: 0, exchange: 'new.other.test'}], expect: null}]))
     expect(exists.kind).toBe('conflict')
     expect(exists.message).toMatch(/YXRRSET/)
   })
@@ -172,12 +172,12 @@ describe('rfc2136 host against BIND 9', () => {
   test('re-applying a change that already landed (a resumed run) succeeds without touching the zone', async () => {
     const h = host('race.test', lab.tsig.sha256)
     const live = await h.read('race.test', 'MX')
-    const change: RecordChange = {action: 'replace', name: 'race.test', type: 'MX', ttl: 300, records: [{preference: 1, exchange: 'final.other.test'}], expect: {ttl: live!.ttl, records: live!.records}}
+    const change: RecordChange = {action: 'replace', name: 'race.test', type: 'MX', ttl: 300, records: [{priority: 1, exchange: 'final.other.test'}], expect: {ttl: live!.ttl, records: live!.records}}
     await h.apply([change])
     const s = await serial(lab.primary, 'race.test')
     await h.apply([change])
     expect(await serial(lab.primary, 'race.test')).toBe(s)
-    for (const set of await mxOnBoth('race.test')) expect(mxRecords(set)).toEqual([{preference: 1, exchange: 'final.other.test'}])
+    for (const set of await mxOnBoth('race.test')) expect(mxRecords(set)).toEqual([{priority: 1, exchange: 'final.other.test'}])
   })
 
   test('a request signed 1000 s in the past: BIND answers BADTIME with a MAC that verifies (RFC 8945 §5.2.3: our time echoed, its time in other data)', async () => {

@@ -29,7 +29,7 @@ function run(env: Record<string, string>): Promise<{code: number | null; output:
   })
 }
 
-const swap = (exchange: string) => JSON.stringify([{action: 'replace', name: 'contoso.test', type: 'MX', ttl: 300, records: [{preference: 0, exchange}]}])
+const swap = (exchange: string) => JSON.stringify([{action: 'replace', name: 'contoso.test', type: 'MX', ttl: 300, records: [{priority: 0, exchange}]}])
 
 describe('no secret in any output', () => {
   test('rfc2136: a signed update that works, and one refused (BADSIG)', async () => {

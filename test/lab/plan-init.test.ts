@@ -49,7 +49,7 @@ describe('mxcut init without a terminal', () => {
     const r = await runCli(['init', '--domain', 'contoso.test', '--to', 'google-workspace', '--dns-host', 'rfc2136', '--rfc2136-server', serverLabel(lab.primary), '--tsig-secret', 'env:LAB_TSIG', '--out', out, ...ns()])
     expect(r.code, r.stderr).toBe(0)
     const config = await loadConfig(out)
-    expect(config).toMatchObject({domain: 'contoso.test', target: {profile: 'google-workspace', mx: [{preference: 1, exchange: 'smtp.google.com'}]}, ttl: {lowered: 300}, dns: {host: 'rfc2136', rfc2136: {key: {name: 'mxcut', secret: 'env:LAB_TSIG'}}}})
+    expect(config).toMatchObject({domain: 'contoso.test', target: {profile: 'google-workspace', mx: [{priority: 1, exchange: 'smtp.google.com'}]}, ttl: {lowered: 300}, dns: {host: 'rfc2136', rfc2136: {key: {name: 'mxcut', secret: 'env:LAB_TSIG'}}}})
     // final is left to the planner (today's 7200 s), and said so.
     expect(config.ttl.final).toBeUndefined()
     expect(readFileSync(out, 'utf8')).toContain('Today: MX 10 mail.contoso.test, TTL 7200 s')
@@ -131,7 +131,7 @@ describe('mxcut init in a terminal (tmux)', () => {
     expect(config).toMatchObject({
       domain: 'contoso.test',
       strategy: 'staged',
-      target: {profile: 'microsoft365', mx: [{preference: 0, exchange: 'contoso-test.mail.protection.outlook.com'}], verification: 'MS=ms55554444', tenant: 'contoso'},
+      target: {profile: 'microsoft365', mx: [{priority: 0, exchange: 'contoso-test.mail.protection.outlook.com'}], verification: 'MS=ms55554444', tenant: 'contoso'},
       dns: {host: 'manual'},
       ttl: {lowered: 300},
     })

@@ -59,7 +59,7 @@ describe('mxcut plan against BIND', () => {
     expect(r.stdout).not.toContain(TSIG_SECRET)
     expect(text).toContain('"secret": "env:MXCUT_TSIG_SECRET"')
     const plan = await readPlanState(out)
-    expect(plan.observed.mx).toEqual({ttl: 3600, records: [{preference: 1, exchange: 'smtp.google.com'}]})
+    expect(plan.observed.mx).toEqual({ttl: 3600, records: [{priority: 1, exchange: 'smtp.google.com'}]})
     expect(plan.observed.soa).toMatchObject({serial: 2025030301, minimum: 300, ttl: 3600})
     expect(plan.observed.nameservers.map((n) => n.serial)).toEqual([2025030301, 2025030301])
     expect(plan.steps.find((s) => s.id === 'wait-old-ttl')?.waitFor).toContainEqual(expect.objectContaining({after: 'lower-ttl', seconds: 3660}))
@@ -125,7 +125,7 @@ describe('mxcut plan against BIND', () => {
     const tail = await readPlanState(join(outDir, 'tailspin-toys.example.plan.json'))
     const waitOf = (p: typeof fab) => p.steps.find((s) => s.id === 'wait-old-ttl')?.waitFor?.find((w) => w.after === 'lower-ttl')?.seconds
     expect([waitOf(fab), waitOf(tail)]).toEqual([86460, 3660])
-    expect(fab.steps.find((s) => s.id === 'swap-mx')?.changes?.[0].after?.records).toEqual([{preference: 0, exchange: 'fabrikam-test.mail.protection.outlook.com'}])
+    expect(fab.steps.find((s) => s.id === 'swap-mx')?.changes?.[0].after?.records).toEqual([{priority: 0, exchange: 'fabrikam-test.mail.protection.outlook.com'}])
   })
 
   test('a plan in progress is not overwritten', async () => {

@@ -37,7 +37,7 @@ describe('mxcut run: the pre-flight audits live DNS again', () => {
     expect(made.code, made.stderr + made.stdout).toBe(0)
     const planned = readPlan(planPath)
     expect(planned.findings.filter((f) => f.severity === 'error')).toEqual([])
-    expect(planned.preflight).toMatchObject({audit: true, smtp: false, target: {profile: 'custom', mx: [{preference: 0, exchange: TARGET_MX}]}})
+    expect(planned.preflight).toMatchObject({audit: true, smtp: false, target: {profile: 'custom', mx: [{priority: 0, exchange: TARGET_MX}]}})
 
     // Days later, someone publishes a second SPF policy (RFC 7208 §4.5: permerror for every receiver).
     await nsupdate(lab, [`zone ${zone}`, `update add ${zone} 60 TXT "v=spf1 include:other.example.test -all"`])

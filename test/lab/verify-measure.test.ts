@@ -18,7 +18,7 @@ let lab: Lab
 let silent: dgram.Socket
 let silentServer: DnsServer
 const domain = 'contoso.test'
-const expected = [{preference: 10, exchange: 'mail.contoso.test'}]
+const expected = [{priority: 10, exchange: 'mail.contoso.test'}]
 
 beforeAll(async () => {
   lab = await startLab({zones: [{name: domain, records: ['@ 4 IN MX 10 mail', 'mail IN A 127.0.0.25'], serial: 1}], resolvers: Array.from({length: 7}, () => ({}))})
@@ -65,7 +65,7 @@ test('watch with a silent resolver keeps polling at least once a second near the
   const result = await watchPropagation({
     client,
     domain,
-    expected: [{preference: 0, exchange: 'mx.target.test'}],
+    expected: [{priority: 0, exchange: 'mx.target.test'}],
     authoritative: [lab.primary, lab.secondary],
     resolvers: [...lab.resolvers, silentServer],
     deadline: Date.now() + 9000,

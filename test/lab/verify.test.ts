@@ -25,10 +25,10 @@ const CLAMP = 12
 const domain = 'contoso.test'
 const OLD = ['@ 5 IN MX 10 mail', '@ 5 IN MX 20 backup']
 const NEW = ['@ 5 IN MX 0 contoso-test.mail.protection.target.test.']
-const newMx = [{preference: 0, exchange: 'contoso-test.mail.protection.target.test'}]
+const newMx = [{priority: 0, exchange: 'contoso-test.mail.protection.target.test'}]
 const oldMx = [
-  {preference: 10, exchange: 'mail.contoso.test'},
-  {preference: 20, exchange: 'backup.contoso.test'},
+  {priority: 10, exchange: 'mail.contoso.test'},
+  {priority: 20, exchange: 'backup.contoso.test'},
 ]
 const base: LabZone = {name: domain, serial: 1, ttl: 60, records: [...OLD, 'mail IN A 127.0.0.25', 'backup IN A 127.0.0.26']}
 

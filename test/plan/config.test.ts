@@ -33,9 +33,9 @@ describe('config', () => {
     )
     expect(configDomains(c)).toEqual([
       {name: 'xn--bcher-kva.example'},
-      {name: 'contoso.co.uk', mx: [{preference: 0, exchange: 'contoso-co-uk.mail.protection.outlook.com'}], verification: 'MS=ms1'},
+      {name: 'contoso.co.uk', mx: [{priority: 0, exchange: 'contoso-co-uk.mail.protection.outlook.com'}], verification: 'MS=ms1'},
     ])
-    expect(auditTarget(c, 'contoso.co.uk')).toMatchObject({verification: 'MS=ms1', mx: [{preference: 0, exchange: 'contoso-co-uk.mail.protection.outlook.com'}]})
+    expect(auditTarget(c, 'contoso.co.uk')).toMatchObject({verification: 'MS=ms1', mx: [{priority: 0, exchange: 'contoso-co-uk.mail.protection.outlook.com'}]})
   })
 
   test('durations: seconds or with a unit', () => {

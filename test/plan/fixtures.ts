@@ -38,7 +38,7 @@ export interface Zone {
 export function observed(z: Zone = {}): ObservedDomain {
   const domain = 'contoso.test'
   const mxTtl = z.mxTtl === undefined ? 3600 : z.mxTtl
-  const mx = (z.mx ?? [[10, 'mail.contoso.test']]).map(([preference, exchange]) => ({preference, exchange}))
+  const mx = (z.mx ?? [[10, 'mail.contoso.test']]).map(([priority, exchange]) => ({priority, exchange}))
   const rrsets: Record<string, RRset | null> = {}
   rrsets[questionKey(domain, 'MX')] = mxTtl === null || mx.length === 0 ? null : {name: domain, type: 'MX', ttl: mxTtl, records: mx}
   const txt = z.txt ?? ['v=spf1 mx -all']

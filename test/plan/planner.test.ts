@@ -20,12 +20,12 @@ describe('TTL arithmetic (replace)', () => {
     const wait = step(plan, 'wait-old-ttl')
     expect(wait.waitFor).toContainEqual(expect.objectContaining({after: 'lower-ttl', seconds: 3660}))
     expect(step(plan, 'lower-ttl').changes).toEqual([
-      {name: 'contoso.test', type: 'MX', before: {name: 'contoso.test', type: 'MX', ttl: 3600, records: [{preference: 10, exchange: 'mail.contoso.test'}]}, after: {name: 'contoso.test', type: 'MX', ttl: 300, records: [{preference: 10, exchange: 'mail.contoso.test'}]}},
+      {name: 'contoso.test', type: 'MX', before: {name: 'contoso.test', type: 'MX', ttl: 3600, records: [{priority: 10, exchange: 'mail.contoso.test'}]}, after: {name: 'contoso.test', type: 'MX', ttl: 300, records: [{priority: 10, exchange: 'mail.contoso.test'}]}},
     ])
     expect(at(plan, 'swap-mx')).toBe(3660_000)
     // verify-propagation lasts as long as resolvers may hold the pre-swap RRset: the lowered TTL.
     expect(at(plan, 'confirm-mail-flow')).toBe(3660_000 + 300_000)
-    expect(step(plan, 'swap-mx').changes?.[0]).toMatchObject({before: {ttl: 300}, after: {ttl: 300, records: [{preference: 0, exchange: 'contoso-test.mail.protection.outlook.com'}]}})
+    expect(step(plan, 'swap-mx').changes?.[0]).toMatchObject({before: {ttl: 300}, after: {ttl: 300, records: [{priority: 0, exchange: 'contoso-test.mail.protection.outlook.com'}]}})
     expect(step(plan, 'restore-ttl').changes?.[0]).toMatchObject({before: {ttl: 300}, after: {ttl: 3600}})
     expect(plan.ttl).toEqual({old: 3600, lowered: 300, swap: 300, final: 3600, negative: 300, margin: 60})
   })
@@ -151,7 +151,7 @@ describe('records beside MX', () => {
     expect(plan.notes.join(' ')).toMatch(/target.tenant/)
     expect(plan.notes.join(' ')).toMatch(/MS=… verification TXT/)
     // The profile's default MX for the domain.
-    expect(step(plan, 'swap-mx').changes?.[0].after?.records).toEqual([{preference: 0, exchange: 'contoso-test.mail.protection.outlook.com'}])
+    expect(step(plan, 'swap-mx').changes?.[0].after?.records).toEqual([{priority: 0, exchange: 'contoso-test.mail.protection.outlook.com'}])
   })
 
   test('an autodiscover CNAME of the source moves with the MX, in the swap', () => {
@@ -189,7 +189,7 @@ describe('MX shapes', () => {
     expect(plan.blockers).toEqual([])
     const swap = step(plan, 'swap-mx')
     expect(swap.changes).toHaveLength(1)
-    expect(swap.changes?.[0]).toMatchObject({before: {records: [{preference: 0, exchange: '.'}]}, after: {records: [{preference: 0, exchange: 'contoso-test.mail.protection.outlook.com'}]}})
+    expect(swap.changes?.[0]).toMatchObject({before: {records: [{priority: 0, exchange: '.'}]}, after: {records: [{priority: 0, exchange: 'contoso-test.mail.protection.outlook.com'}]}})
     expect(swap.why).toMatch(/null MX/)
   })
 
@@ -240,7 +240,7 @@ describe('the authoritative servers must agree', () => {
 })
 
 describe('staged strategy (Microsoft: add as backup, probe, promote, remove the source)', () => {
-  test('steps and preferences', () => {
+  test('steps and prioritys', () => {
     const plan = planCutover(observed({mx: [[10, 'mx1.contoso.test'], [20, 'mx2.contoso.test']], txt: []}), config({strategy: 'staged'}), NOW)
     expect(plan.blockers).toEqual([])
     expect(ids(plan)).toEqual([
@@ -248,10 +248,10 @@ describe('staged strategy (Microsoft: add as backup, probe, promote, remove the 
       'promote-target', 'verify-propagation', 'confirm-mail-flow', 'remove-source', 'verify-removal', 'restore-ttl',
     ])
     const T = 'contoso-test.mail.protection.outlook.com'
-    expect(step(plan, 'verify-backup').expectMx).toEqual([{preference: 10, exchange: 'mx1.contoso.test'}, {preference: 20, exchange: 'mx2.contoso.test'}, {preference: 30, exchange: T}])
-    expect(step(plan, 'promote-target').changes?.[0].after?.records).toEqual([{preference: 0, exchange: T}, {preference: 10, exchange: 'mx1.contoso.test'}, {preference: 20, exchange: 'mx2.contoso.test'}])
-    expect(step(plan, 'remove-source').changes?.[0].after?.records).toEqual([{preference: 0, exchange: T}])
-    expect(step(plan, 'verify-removal').expectMx).toEqual([{preference: 0, exchange: T}])
+    expect(step(plan, 'verify-backup').expectMx).toEqual([{priority: 10, exchange: 'mx1.contoso.test'}, {priority: 20, exchange: 'mx2.contoso.test'}, {priority: 30, exchange: T}])
+    expect(step(plan, 'promote-target').changes?.[0].after?.records).toEqual([{priority: 0, exchange: T}, {priority: 10, exchange: 'mx1.contoso.test'}, {priority: 20, exchange: 'mx2.contoso.test'}])
+    expect(step(plan, 'remove-source').changes?.[0].after?.records).toEqual([{priority: 0, exchange: T}])
+    expect(step(plan, 'verify-removal').expectMx).toEqual([{priority: 0, exchange: T}])
     // Every MX change runs at the lowered TTL; the promotion waits out the old TTL.
     for (const id of ['add-target-backup', 'promote-target', 'remove-source']) expect(step(plan, id).changes?.[0].after?.ttl).toBe(300)
     expect(at(plan, 'promote-target')).toBe(3660_000)
@@ -276,7 +276,7 @@ describe('cleanup and rollback', () => {
 
   test('rollback restores the original MX at the lowered TTL, then the TTL', () => {
     const plan = planCutover(observed(), config(), NOW)
-    expect(plan.rollback[0].changes[0]).toMatchObject({before: {ttl: 300, records: [{exchange: 'contoso-test.mail.protection.outlook.com'}]}, after: {ttl: 300, records: [{preference: 10, exchange: 'mail.contoso.test'}]}})
+    expect(plan.rollback[0].changes[0]).toMatchObject({before: {ttl: 300, records: [{exchange: 'contoso-test.mail.protection.outlook.com'}]}, after: {ttl: 300, records: [{priority: 10, exchange: 'mail.contoso.test'}]}})
     expect(plan.rollback.map((r) => r.title)).toEqual(['Restore the original MX RRset at the lowered TTL', 'Verify the original MX everywhere', 'Restore the MX TTL to 3600 s', 'Optionally withdraw the companion records'])
   })
 })
@@ -288,7 +288,7 @@ describe('plan state file', () => {
       const state = toPlanState(plan, config({strategy}), '/tmp/x.yaml')
       const back = parsePlanState(JSON.stringify(state), 'x.plan.json')
       expect(back.steps.map((s) => s.status).every((s) => s === 'pending')).toBe(true)
-      expect(back.observed.mx).toEqual({ttl: 3600, records: [{preference: 10, exchange: 'mail.contoso.test'}]})
+      expect(back.observed.mx).toEqual({ttl: 3600, records: [{priority: 10, exchange: 'mail.contoso.test'}]})
       expect(back.observed.soa).toMatchObject({minimum: 300, ttl: 3600})
       expect(back.observed.rrsets.map((r) => `${r.name} ${r.type}`)).toEqual(expect.arrayContaining(['contoso.test MX', 'contoso.test TXT', 'autodiscover.contoso.test CNAME']))
     }
@@ -302,7 +302,7 @@ describe('plan state file', () => {
     expect(step(plan, 'wait-old-ttl').handles).toEqual(['MX_TTL_HIGH'])
     expect(step(plan, 'swap-mx').handles).toBeUndefined()
     const state = toPlanState(plan, config(), '/tmp/x.yaml', {audit: true, smtp: true, httpsPort: 8443})
-    expect(state.preflight).toEqual({audit: true, smtp: true, httpsPort: 8443, source: null, target: {profile: 'microsoft365', mx: [{preference: 0, exchange: 'contoso-test.mail.protection.outlook.com'}], verification: 'MS=ms11112222'}})
+    expect(state.preflight).toEqual({audit: true, smtp: true, httpsPort: 8443, source: null, target: {profile: 'microsoft365', mx: [{priority: 0, exchange: 'contoso-test.mail.protection.outlook.com'}], verification: 'MS=ms11112222'}})
     expect(state.steps.find((s) => s.id === 'publish-companions')?.handles).toContain('TARGET_VERIFICATION_MISSING')
     expect(toPlanState(plan, config({source: {profile: 'google-workspace'}})).preflight).toMatchObject({audit: true, smtp: false, source: 'google-workspace'})
   })

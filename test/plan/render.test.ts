@@ -21,7 +21,7 @@ function tailspin(): ObservedDomain {
     const name = m[1] === '@' ? d : `${m[1]}.${d}`
     const type = m[3]
     const value = m[4].trim()
-    const data = type === 'MX' ? {preference: Number(value.split(/\s+/)[0]), exchange: value.split(/\s+/)[1].replace(/\.$/, '')} : type === 'TXT' ? (JSON.parse(value) as string) : value
+    const data = type === 'MX' ? {priority: Number(value.split(/\s+/)[0]), exchange: value.split(/\s+/)[1].replace(/\.$/, '')} : type === 'TXT' ? (JSON.parse(value) as string) : value
     const key = questionKey(name, type)
     const set = rrsets[key] ?? {name, type, ttl: Number(m[2]), records: []}
     set.records.push(data)
@@ -37,7 +37,7 @@ function tailspin(): ObservedDomain {
       {name: 'ns2.tailspin-toys.example', address: '198.51.100.53', port: 53, serial: 2025030301, reachable: true, authoritative: true},
     ],
     soa: {mname: 'ns1.tailspin-toys.example', rname: 'hostmaster.tailspin-toys.example', serial: 2025030301, refresh: 3600, retry: 600, expire: 1209600, minimum: 300, ttl: 3600},
-    mx: {ttl: 3600, records: [{preference: 1, exchange: 'smtp.google.com'}]},
+    mx: {ttl: 3600, records: [{priority: 1, exchange: 'smtp.google.com'}]},
     rrsets,
     disagreements: [],
     findings: [

@@ -6,8 +6,8 @@ import type {PlanState} from '../../src/plan/state.js'
  * real planner where it applies.
  */
 export function handPlan(overrides: Partial<PlanState> = {}): PlanState {
-  const mxOld = [{preference: 10, exchange: 'mail.contoso.test'}]
-  const mxNew = [{preference: 0, exchange: 'contoso-test.mail.protection.outlook.test'}]
+  const mxOld = [{priority: 10, exchange: 'mail.contoso.test'}]
+  const mxNew = [{priority: 0, exchange: 'contoso-test.mail.protection.outlook.test'}]
   return {
     version: 1,
     id: 'contoso.test-1',

@@ -93,7 +93,7 @@ export interface Mx {
 export async function mxOn(server: DnsServer, zone: string): Promise<Mx> {
   const r = await query(server, zone, 'MX', {recursion: false, timeoutMs: 1000, retries: 2})
   const mx = r.answers.filter((a) => a.type === 'MX')
-  return {ttl: mx.length > 0 ? Math.min(...mx.map((a) => a.ttl)) : null, records: mx.map((a) => `${(a.data as MxData).preference} ${(a.data as MxData).exchange}`).sort()}
+  return {ttl: mx.length > 0 ? Math.min(...mx.map((a) => a.ttl)) : null, records: mx.map((a) => `${(a.data as MxData).priority} ${(a.data as MxData).exchange}`).sort()}
 }
 
 export async function serialOn(server: DnsServer, zone: string): Promise<number | null> {

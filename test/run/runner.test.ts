@@ -22,7 +22,7 @@ interface Zone {
 }
 
 function fakeWorld(startMs = Date.parse('2025-01-01T00:00:00Z')) {
-  const zone: Zone = {serial: 1, sets: new Map([['contoso.test MX', {ttl: 8, records: [{preference: 10, exchange: 'mail.contoso.test'}]}]])}
+  const zone: Zone = {serial: 1, sets: new Map([['contoso.test MX', {ttl: 8, records: [{priority: 10, exchange: 'mail.contoso.test'}]}]])}
   let t = startMs
   const sleeps: number[] = []
   const clock: Clock = {
@@ -105,12 +105,12 @@ describe('runner', () => {
     const {outcome, plan} = await runPlan(handPlan(), w.deps(), {yes: true, resumeCommand: 'mxcut resume p'})
     expect(outcome).toEqual({kind: 'done'})
     expect(w.applied.map((c) => c.map((x) => (x.action === 'replace' ? `${x.ttl} ${JSON.stringify(x.records)}` : 'delete')))).toEqual([
-      ['2 [{"preference":10,"exchange":"mail.contoso.test"}]'],
-      ['2 [{"preference":0,"exchange":"contoso-test.mail.protection.outlook.test"}]'],
-      ['8 [{"preference":0,"exchange":"contoso-test.mail.protection.outlook.test"}]'],
+      ['2 [{"priority":10,"exchange":"mail.contoso.test"}]'],
+      ['2 [{"priority":0,"exchange":"contoso-test.mail.protection.outlook.test"}]'],
+      ['8 [{"priority":0,"exchange":"contoso-test.mail.protection.outlook.test"}]'],
     ])
     // Each change carries the before-state so hosts with prerequisites refuse a moved zone.
-    expect(w.applied[1][0]).toMatchObject({expect: {ttl: 2, records: [{preference: 10, exchange: 'mail.contoso.test'}]}})
+    expect(w.applied[1][0]).toMatchObject({expect: {ttl: 2, records: [{priority: 10, exchange: 'mail.contoso.test'}]}})
     const lower = plan.steps.find((s) => s.id === 'lower-ttl')
     const wait = plan.steps.find((s) => s.id === 'wait-old-ttl')
     expect(Date.parse(wait?.finishedAt ?? '') - Date.parse(lower?.finishedAt ?? '')).toBe(9000)
@@ -188,13 +188,13 @@ describe('runner', () => {
     expect(choices[0]).not.toContain('rollback')
     expect(choices[1]).toContain('rollback')
     expect(r2.outcome).toEqual({kind: 'rolled-back'})
-    expect(w.zone.sets.get('contoso.test MX')).toEqual({ttl: 8, records: [{preference: 10, exchange: 'mail.contoso.test'}]})
+    expect(w.zone.sets.get('contoso.test MX')).toEqual({ttl: 8, records: [{priority: 10, exchange: 'mail.contoso.test'}]})
     expect(planStatus(r2.plan, {planPath: 'p', lock: null, now: w.clock.now(), resumeCommand: 'r'}).state).toBe('rolled-back')
   })
 
   test('drift before a change: stop, explain, change nothing', async () => {
     const w = fakeWorld()
-    w.zone.sets.set('contoso.test MX', {ttl: 8, records: [{preference: 5, exchange: 'other.example'}]})
+    w.zone.sets.set('contoso.test MX', {ttl: 8, records: [{priority: 5, exchange: 'other.example'}]})
     const r = await runPlan(handPlan(), w.deps(), {yes: true, resumeCommand: 'r'})
     expect(r.outcome.kind).toBe('drift')
     expect((r.outcome as {message: string}).message).toMatch(/actual: +contoso\.test\. 8 IN MX 5 other\.example\./)

@@ -12,7 +12,7 @@ const SOA = {mname: 'ns1.contoso.test', rname: 'hostmaster.contoso.test', serial
 function contoso() {
   return createZone('contoso.test', {ttl: 600, data: SOA}, [
     {name: 'contoso.test', type: 'NS', ttl: 600, records: ['ns1.contoso.test']},
-    {name: 'contoso.test', type: 'MX', ttl: 3600, records: [{preference: 10, exchange: 'mail.contoso.test'}]},
+    {name: 'contoso.test', type: 'MX', ttl: 3600, records: [{priority: 10, exchange: 'mail.contoso.test'}]},
     {name: 'contoso.test', type: 'TXT', ttl: 300, records: ['v=spf1 mx -all', 'x'.repeat(700)]},
     {name: 'mail.contoso.test', type: 'A', ttl: 300, records: ['192.0.2.25']},
     {name: 'autodiscover.contoso.test', type: 'CNAME', ttl: 300, records: ['autodiscover.outlook.com']},
@@ -42,7 +42,7 @@ describe('sandbox authoritative server (over UDP/TCP on loopback)', () => {
   it('answers with AA and the RRset, over UDP and over TCP', async () => {
     const udp = await query(primary.server, 'contoso.test', 'MX', {recursion: false})
     expect(udp).toMatchObject({status: 'ok', aa: true, transport: 'udp'})
-    expect(udp.answers).toEqual([{name: 'contoso.test', type: 'MX', ttl: 3600, data: {preference: 10, exchange: 'mail.contoso.test'}}])
+    expect(udp.answers).toEqual([{name: 'contoso.test', type: 'MX', ttl: 3600, data: {priority: 10, exchange: 'mail.contoso.test'}}])
     const tcp = await query(primary.server, 'contoso.test', 'MX', {recursion: false, tcp: 'only'})
     expect(tcp).toMatchObject({status: 'ok', aa: true, transport: 'tcp'})
   })
@@ -85,10 +85,10 @@ describe('sandbox authoritative server (over UDP/TCP on loopback)', () => {
   it('applies a TSIG-signed UPDATE, signs its answer, and the secondary follows after its lag via NOTIFY', async () => {
     const msg = buildUpdateMessage(
       'contoso.test',
-      [{name: 'contoso.test', type: 'MX', class: 'IN', ttl: 0, data: {preference: 10, exchange: 'mail.contoso.test'}}],
+      [{name: 'contoso.test', type: 'MX', class: 'IN', ttl: 0, data: {priority: 10, exchange: 'mail.contoso.test'}}],
       [
         {name: 'contoso.test', type: 'MX', class: 'ANY', ttl: 0},
-        {name: 'contoso.test', type: 'MX', class: 'IN', ttl: 300, data: {preference: 0, exchange: 'contoso-test.mail.protection.outlook.com'}},
+        {name: 'contoso.test', type: 'MX', class: 'IN', ttl: 300, data: {priority: 0, exchange: 'contoso-test.mail.protection.outlook.com'}},
       ],
     )
     const signed = signMessage(msg, key)
@@ -98,7 +98,7 @@ describe('sandbox authoritative server (over UDP/TCP on loopback)', () => {
 
     const onPrimary = await query(primary.server, 'contoso.test', 'MX', {recursion: false})
     expect(onPrimary.answers).toEqual([
-      {name: 'contoso.test', type: 'MX', ttl: 300, data: {preference: 0, exchange: 'contoso-test.mail.protection.outlook.com'}},
+      {name: 'contoso.test', type: 'MX', ttl: 300, data: {priority: 0, exchange: 'contoso-test.mail.protection.outlook.com'}},
     ])
     const soa = await query(primary.server, 'contoso.test', 'SOA', {recursion: false})
     expect((soa.answers[0].data as {serial: number}).serial).toBe(11)
@@ -106,10 +106,10 @@ describe('sandbox authoritative server (over UDP/TCP on loopback)', () => {
     // The secondary lags: still the old MX until 45 simulated seconds have passed.
     await clock.advance(44_000)
     const stale = await query(secondary.server, 'contoso.test', 'MX', {recursion: false})
-    expect(stale.answers[0].data).toEqual({preference: 10, exchange: 'mail.contoso.test'})
+    expect(stale.answers[0].data).toEqual({priority: 10, exchange: 'mail.contoso.test'})
     await clock.advance(1_000)
     const fresh = await query(secondary.server, 'contoso.test', 'MX', {recursion: false})
-    expect(fresh.answers[0].data).toEqual({preference: 0, exchange: 'contoso-test.mail.protection.outlook.com'})
+    expect(fresh.answers[0].data).toEqual({priority: 0, exchange: 'contoso-test.mail.protection.outlook.com'})
     expect(events.filter((e) => e.kind === 'transfer').map((e) => [e.server, e.serial, e.at])).toEqual([
       ['secondary', 10, 0],
       ['secondary', 11, 45_000],
@@ -119,7 +119,7 @@ describe('sandbox authoritative server (over UDP/TCP on loopback)', () => {
   it('refuses a failed prerequisite with NXRRSET and changes nothing', async () => {
     const msg = buildUpdateMessage(
       'contoso.test',
-      [{name: 'contoso.test', type: 'MX', class: 'IN', ttl: 0, data: {preference: 10, exchange: 'mail.contoso.test'}}],
+      [{name: 'contoso.test', type: 'MX', class: 'IN', ttl: 0, data: {priority: 10, exchange: 'mail.contoso.test'}}],
       [{name: 'contoso.test', type: 'MX', class: 'ANY', ttl: 0}],
     )
     const {response} = await sendUpdate(primary.server, signMessage(msg, key).message)

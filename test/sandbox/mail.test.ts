@@ -15,7 +15,7 @@ describe('mail continuity: senders behind sandbox resolvers', () => {
   beforeAll(async () => {
     sandbox = await startSandbox({
       clock: createSimClock({start: 0}),
-      zones: [createZone('contoso.test', {ttl: 3600, data: SOA}, [{name: 'contoso.test', type: 'MX', ttl: 600, records: [{preference: 10, exchange: OLD}]}])],
+      zones: [createZone('contoso.test', {ttl: 3600, data: SOA}, [{name: 'contoso.test', type: 'MX', ttl: 600, records: [{priority: 10, exchange: OLD}]}])],
       resolvers: [{name: 'steady'}, {name: 'clamping', behaviour: {minTtl: 3600}}],
       secondaryLagMs: 60_000,
     })
@@ -25,7 +25,7 @@ describe('mail continuity: senders behind sandbox resolvers', () => {
   async function swap() {
     const msg = buildUpdateMessage('contoso.test', [], [
       {name: 'contoso.test', type: 'MX', class: 'ANY', ttl: 0},
-      {name: 'contoso.test', type: 'MX', class: 'IN', ttl: 600, data: {preference: 0, exchange: NEW}},
+      {name: 'contoso.test', type: 'MX', class: 'IN', ttl: 600, data: {priority: 0, exchange: NEW}},
     ])
     await sendUpdate(sandbox.primary.server, signMessage(msg, sandbox.tsig).message)
   }

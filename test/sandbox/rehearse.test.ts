@@ -25,7 +25,7 @@ const start: StartingState = {
   zone: 'contoso.test',
   soa: {mname: 'ns1.contoso.test', rname: 'hostmaster.contoso.test', serial: 7, refresh: 3600, retry: 600, expire: 86400, minimum: 60, ttl: 600},
   rrsets: [
-    {name: 'contoso.test', type: 'MX', ttl: 600, records: [{preference: 10, exchange: 'mx1.legacy-mail.example'}]},
+    {name: 'contoso.test', type: 'MX', ttl: 600, records: [{priority: 10, exchange: 'mx1.legacy-mail.example'}]},
     {name: 'contoso.test', type: 'TXT', ttl: 600, records: ['v=spf1 include:spf.legacy-mail.example -all']},
     {name: '_dmarc.contoso.test', type: 'TXT', ttl: 600, records: ['v=DMARC1; p=none']},
   ],

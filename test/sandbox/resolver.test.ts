@@ -25,7 +25,7 @@ describe('sandbox caching resolvers (over UDP/TCP on loopback)', () => {
       updateKeys: [key],
       zones: [
         createZone('contoso.test', {ttl: 600, data: SOA}, [
-          {name: 'contoso.test', type: 'MX', ttl: 600, records: [{preference: 10, exchange: 'mx.fabrikam.example'}]},
+          {name: 'contoso.test', type: 'MX', ttl: 600, records: [{priority: 10, exchange: 'mx.fabrikam.example'}]},
           {name: 'autodiscover.contoso.test', type: 'CNAME', ttl: 300, records: ['autodiscover.outlook.example']},
         ]),
       ],
@@ -66,14 +66,14 @@ describe('sandbox caching resolvers (over UDP/TCP on loopback)', () => {
   it('keeps serving the cached RRset after the zone changed, until the TTL runs out', async () => {
     const msg = buildUpdateMessage('contoso.test', [], [
       {name: 'contoso.test', type: 'MX', class: 'ANY', ttl: 0},
-      {name: 'contoso.test', type: 'MX', class: 'IN', ttl: 300, data: {preference: 0, exchange: 'contoso-test.mail.protection.outlook.com'}},
+      {name: 'contoso.test', type: 'MX', class: 'IN', ttl: 300, data: {priority: 0, exchange: 'contoso-test.mail.protection.outlook.com'}},
     ])
     await sendUpdate(primary.server, signMessage(msg, key).message)
     const stale = await query(resolvers.steady.server, 'contoso.test', 'MX')
-    expect(stale.answers[0].data).toEqual({preference: 10, exchange: 'mx.fabrikam.example'})
+    expect(stale.answers[0].data).toEqual({priority: 10, exchange: 'mx.fabrikam.example'})
     await clock.advance(350_000)
     const fresh = await query(resolvers.steady.server, 'contoso.test', 'MX')
-    expect(fresh.answers[0]).toMatchObject({ttl: 300, data: {preference: 0, exchange: 'contoso-test.mail.protection.outlook.com'}})
+    expect(fresh.answers[0]).toMatchObject({ttl: 300, data: {priority: 0, exchange: 'contoso-test.mail.protection.outlook.com'}})
     const served = resolvers.steady.served.filter((s) => s.type === 'MX').map((s) => s.data[0])
     expect(served).toEqual(['10 mx.fabrikam.example.', '10 mx.fabrikam.example.', '10 mx.fabrikam.example.', '0 contoso-test.mail.protection.outlook.com.'])
   })

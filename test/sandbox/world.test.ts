@@ -13,7 +13,7 @@ describe('sandbox stand-ins for names outside the zone', () => {
     const needs = worldNeeds(
       'contoso.test',
       [
-        {name: 'contoso.test', type: 'MX', ttl: 300, records: [{preference: 10, exchange: 'mail.contoso.test'}, {preference: 20, exchange: 'mx.fabrikam.example'}]},
+        {name: 'contoso.test', type: 'MX', ttl: 300, records: [{priority: 10, exchange: 'mail.contoso.test'}, {priority: 20, exchange: 'mx.fabrikam.example'}]},
         {name: 'contoso.test', type: 'TXT', ttl: 300, records: ['v=spf1 include:spf.fabrikam.example -all']},
         {name: 'selector1._domainkey.contoso.test', type: 'CNAME', ttl: 300, records: ['sel1._domainkey.tenant.example']},
       ],

@@ -5,14 +5,14 @@ const SOA = {mname: 'ns1.contoso.test', rname: 'hostmaster.contoso.test', serial
 const zone = () =>
   createZone('contoso.test', {ttl: 300, data: SOA}, [
     {name: 'contoso.test', type: 'NS', ttl: 300, records: ['ns1.contoso.test']},
-    {name: 'contoso.test', type: 'MX', ttl: 300, records: [{preference: 10, exchange: 'a.example'}, {preference: 20, exchange: 'b.example'}]},
+    {name: 'contoso.test', type: 'MX', ttl: 300, records: [{priority: 10, exchange: 'a.example'}, {priority: 20, exchange: 'b.example'}]},
     {name: 'alias.contoso.test', type: 'CNAME', ttl: 300, records: ['contoso.test']},
   ])
 
 describe('sandbox zone data (RFC 2136 semantics)', () => {
   it('value-dependent prerequisites compare the whole RRset, in any order', () => {
     const z = zone()
-    const mx = (preference: number, exchange: string) => ({name: 'contoso.test', type: 'MX', class: 'IN', ttl: 0, data: {preference, exchange}})
+    const mx = (priority: number, exchange: string) => ({name: 'contoso.test', type: 'MX', class: 'IN', ttl: 0, data: {priority, exchange}})
     expect(checkPrerequisites(z, [mx(20, 'b.example'), mx(10, 'a.example')])).toBe('NOERROR')
     expect(checkPrerequisites(z, [mx(10, 'a.example')])).toBe('NXRRSET')
     expect(checkPrerequisites(z, [{name: 'new.contoso.test', type: 'ANY', class: 'NONE', ttl: 0, data: null}])).toBe('NOERROR')
@@ -25,10 +25,10 @@ describe('sandbox zone data (RFC 2136 semantics)', () => {
     const z = zone()
     const r = applyUpdates(z, [
       {name: 'contoso.test', type: 'MX', class: 'ANY', ttl: 0, data: null},
-      {name: 'contoso.test', type: 'MX', class: 'IN', ttl: 60, data: {preference: 0, exchange: 'new.example'}},
+      {name: 'contoso.test', type: 'MX', class: 'IN', ttl: 60, data: {priority: 0, exchange: 'new.example'}},
     ])
     expect(r).toMatchObject({rcode: 'NOERROR', changed: true})
-    expect(getRRset(r.zone, 'contoso.test', 'MX')).toEqual({name: 'contoso.test', type: 'MX', ttl: 60, records: [{preference: 0, exchange: 'new.example'}]})
+    expect(getRRset(r.zone, 'contoso.test', 'MX')).toEqual({name: 'contoso.test', type: 'MX', ttl: 60, records: [{priority: 0, exchange: 'new.example'}]})
     expect(r.zone.soa.data.serial).toBe(1)
     expect(serialGreater(1, 4294967295)).toBe(true)
     expect(getRRset(z, 'contoso.test', 'MX')?.records).toHaveLength(2)
@@ -36,7 +36,7 @@ describe('sandbox zone data (RFC 2136 semantics)', () => {
 
   it('an update that changes nothing keeps the serial; apex NS and SOA cannot be deleted; CNAME and data do not mix', () => {
     const z = zone()
-    const same = applyUpdates(z, [{name: 'contoso.test', type: 'MX', class: 'IN', ttl: 300, data: {preference: 10, exchange: 'a.example'}}])
+    const same = applyUpdates(z, [{name: 'contoso.test', type: 'MX', class: 'IN', ttl: 300, data: {priority: 10, exchange: 'a.example'}}])
     expect(same.changed).toBe(false)
     const r = applyUpdates(z, [
       {name: 'contoso.test', type: 'NS', class: 'ANY', ttl: 0, data: null},

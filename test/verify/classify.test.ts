@@ -5,12 +5,12 @@ import {isUnreachable, sampleFrom, summarize, toMxJson, type Sample} from '../..
 
 const domain = 'contoso.com'
 const server: DnsServer = {kind: 'dns', address: '192.0.2.53', port: 53, name: 'r1'}
-const expected = toMxJson([{preference: 0, exchange: 'contoso-com.mail.protection.outlook.com'}])
+const expected = toMxJson([{priority: 0, exchange: 'contoso-com.mail.protection.outlook.com'}])
 
 function result(over: Partial<QueryResult>): QueryResult {
   return {server, name: domain, type: 'MX', status: 'ok', rcode: 'NOERROR', aa: false, ra: true, answers: [], authorities: [], additionals: [], transport: 'udp', rttMs: 3, ...over}
 }
-const mx = (preference: number, exchange: string, ttl: number) => ({name: domain, type: 'MX' as const, ttl, data: {preference, exchange}})
+const mx = (priority: number, exchange: string, ttl: number) => ({name: domain, type: 'MX' as const, ttl, data: {priority, exchange}})
 const fresh = (ttl = 300, at = 0) => sampleFrom(result({answers: [mx(0, 'contoso-com.mail.protection.outlook.com', ttl)]}), domain, expected, at)
 const old = (ttl: number, at = 0) => sampleFrom(result({answers: [mx(10, 'mx1.fabrikam.com', ttl), mx(20, 'mx2.fabrikam.com', ttl)]}), domain, expected, at)
 const failed = (over: Partial<QueryResult>) => sampleFrom(result({answers: [], rcode: undefined, ...over}), domain, expected, 0)

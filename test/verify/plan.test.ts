@@ -5,8 +5,8 @@ import {describe, expect, test} from 'vitest'
 import type {PlanState, Step} from '../../src/plan/state.js'
 import {expectationFromPlan, looksLikePlanPath, readPlanState} from '../../src/verify/plan.js'
 
-const oldMx = [{preference: 10, exchange: 'mx1.fabrikam.com'}]
-const newMx = [{preference: 0, exchange: 'contoso-com.mail.protection.outlook.com'}]
+const oldMx = [{priority: 10, exchange: 'mx1.fabrikam.com'}]
+const newMx = [{priority: 0, exchange: 'contoso-com.mail.protection.outlook.com'}]
 const rr = (records: typeof oldMx, ttl: number) => ({name: 'contoso.com', type: 'MX', ttl, records})
 
 function plan(steps: Step[], config: Record<string, unknown> = {}): PlanState {

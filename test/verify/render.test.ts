@@ -5,8 +5,8 @@ import {verifyPropagation} from '../../src/verify/verify.js'
 import {fakeWorld} from './fake-world.js'
 
 const domain = 'contoso.com'
-const oldMx = [{preference: 10, exchange: 'mx1.fabrikam.com'}]
-const newMx = [{preference: 0, exchange: 'contoso-com.mail.protection.outlook.com'}]
+const oldMx = [{priority: 10, exchange: 'mx1.fabrikam.com'}]
+const newMx = [{priority: 0, exchange: 'contoso-com.mail.protection.outlook.com'}]
 
 async function staleReport() {
   const w = fakeWorld(domain)

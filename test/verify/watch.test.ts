@@ -4,8 +4,8 @@ import {nextDelay, watchPropagation} from '../../src/verify/watch.js'
 import {fakeWorld} from './fake-world.js'
 
 const domain = 'contoso.com'
-const oldMx = [{preference: 10, exchange: 'mx1.fabrikam.com'}]
-const newMx = [{preference: 0, exchange: 'contoso-com.mail.protection.outlook.com'}]
+const oldMx = [{priority: 10, exchange: 'mx1.fabrikam.com'}]
+const newMx = [{priority: 0, exchange: 'contoso-com.mail.protection.outlook.com'}]
 
 /** Old MX at TTL 300 cached everywhere, then the swap at the same TTL. */
 function swapped(options: {clampMin?: number; lagging?: string[]} = {}) {

@@ -6,7 +6,7 @@ const mx = (ttl: number, ...records: Array<[number, string]>): RRset => ({
   name: 'contoso.test',
   type: 'MX',
   ttl,
-  records: records.map(([preference, exchange]) => ({preference, exchange})),
+  records: records.map(([priority, exchange]) => ({priority, exchange})),
 })
 
 test('RRsets compare by data regardless of order, and by TTL when asked', () => {
@@ -22,9 +22,9 @@ test('RRsets compare by data regardless of order, and by TTL when asked', () => 
 
 test('rrsetFrom keeps the owner and type asked and the smallest TTL (RFC 2181 §5.2)', () => {
   const answers: Rr[] = [
-    {name: 'contoso.test', type: 'MX', ttl: 300, data: {preference: 10, exchange: 'a.test'}},
-    {name: 'contoso.test', type: 'MX', ttl: 200, data: {preference: 20, exchange: 'b.test'}},
-    {name: 'other.test', type: 'MX', ttl: 100, data: {preference: 5, exchange: 'c.test'}},
+    {name: 'contoso.test', type: 'MX', ttl: 300, data: {priority: 10, exchange: 'a.test'}},
+    {name: 'contoso.test', type: 'MX', ttl: 200, data: {priority: 20, exchange: 'b.test'}},
+    {name: 'other.test', type: 'MX', ttl: 100, data: {priority: 5, exchange: 'c.test'}},
   ]
   expect(rrsetFrom(answers, 'Contoso.Test.', 'MX')).toEqual(mx(200, [10, 'a.test'], [20, 'b.test']))
   expect(rrsetFrom(answers, 'contoso.test', 'TXT')).toBeNull()
@@ -33,8 +33,8 @@ test('rrsetFrom keeps the owner and type asked and the smallest TTL (RFC 2181 §
 test('null MX, MX parsing and zone lines', () => {
   expect(isNullMx(mx(300, [0, '.']))).toBe(true)
   expect(isNullMx(mx(300, [0, '.'], [10, 'a.test']))).toBe(false)
-  expect(parseMx('10 MX1.Contoso.com.')).toEqual({preference: 10, exchange: 'mx1.contoso.com'})
-  expect(parseMx('0 .')).toEqual({preference: 0, exchange: '.'})
+  expect(parseMx('10 MX1.Contoso.com.')).toEqual({priority: 10, exchange: 'mx1.contoso.com'})
+  expect(parseMx('0 .')).toEqual({priority: 0, exchange: '.'})
   expect(parseMx('mx1.contoso.com')).toBeNull()
   expect(parseMx('70000 a.test')).toBeNull()
   expect(mxRecords(mx(1, [20, 'b.test'], [10, 'a.test'])).map((m) => m.exchange)).toEqual(['a.test', 'b.test'])
