@@ -1,12 +1,10 @@
-import {readFile} from 'node:fs/promises'
 import {resolve} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {createDnsClient} from '../dns/client.js'
 import {MxcutCommand} from '../lib/command.js'
-import {UserError} from '../lib/errors.js'
 import {dnsFlags, dnsSettings} from '../lib/flags.js'
 import {configDomains, loadConfig} from '../plan/config.js'
-import {readPlanState} from '../run/state-file.js'
+import {isPlanPath, readPlanState} from '../state/file.js'
 import {rehearse, startingStateFromPlan, startingStateLive} from '../sandbox/rehearse.js'
 import {renderReport, type RehearsalReport} from '../sandbox/report.js'
 
@@ -42,7 +40,7 @@ Ends with a report: simulated duration, when each resolver served the new MX, ma
     }
     const common = {secondaryLagMs: flags['secondary-lag'] * 1000, write, commandLine: `mxcut rehearse ${args.file}`}
     const reports: RehearsalReport[] = []
-    if (await isPlanFile(path)) {
+    if (await isPlanPath(path)) {
       const plan = await readPlanState(path)
       write(`Rehearsing plan ${plan.id} of ${plan.domain} from its first step, against the sandbox (simulated time)`)
       const {report} = await rehearse({...common, start: startingStateFromPlan(plan), source: {kind: 'plan', plan}})
@@ -63,23 +61,5 @@ Ends with a report: simulated duration, when each resolver served the new MX, ma
     }
     if (reports.some((r) => r.outcome !== 'done' || r.problems.length > 0)) process.exitCode = 1
     return {rehearsals: reports}
-  }
-}
-
-/** A plan state file is JSON with a steps array; anything else is read as a config. */
-async function isPlanFile(path: string): Promise<boolean> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    throw new UserError(code === 'ENOENT' ? `${path} does not exist: give a config (YAML) or a plan file (*.plan.json)` : `cannot read ${path} (${code ?? String(err)})`)
-  }
-  if (!text.trimStart().startsWith('{')) return false
-  try {
-    const data = JSON.parse(text) as {steps?: unknown}
-    return Array.isArray(data.steps)
-  } catch {
-    return false
   }
 }

@@ -1,4 +1,3 @@
-import {existsSync, statSync} from 'node:fs'
 import {Args, Flags} from '@oclif/core'
 import {createDnsClient} from '../dns/client.js'
 import {parseDomain} from '../dns/names.js'
@@ -11,7 +10,8 @@ import {colorEnabled} from '../lib/style.js'
 import {discoverZone} from '../zone/discover.js'
 import {parseMx} from '../zone/rrset.js'
 import {listrDisplay, plainDisplay} from '../verify/live.js'
-import {expectationFromPlan, looksLikePlanPath, readPlanState} from '../verify/plan.js'
+import {isPlanPath, readPlanState} from '../state/file.js'
+import {expectationFromPlan} from '../verify/plan.js'
 import {renderVerify, watchSummary} from '../verify/render.js'
 import {verifyPropagation, type VerifyReport} from '../verify/verify.js'
 import {watchPropagation, type WatchResult} from '../verify/watch.js'
@@ -61,13 +61,12 @@ Exit status: 0 converged, 1 not converged, 2 usage or runtime error.`
 
   async run(): Promise<VerifyJson> {
     const {args, flags} = await this.parse(Verify)
-    const isFile = existsSync(args.target) && statSync(args.target).isFile()
     let domain: string
     let expected: MxData[]
     let publishedTtl: number | null = flags['published-ttl'] ?? null
     let source: string
     let config: {resolvers?: string[]; nameservers?: string[]} = {}
-    if (looksLikePlanPath(args.target, isFile)) {
+    if (await isPlanPath(args.target)) {
       if (flags['expect-mx']) throw new UserError('--expect-mx cannot be combined with a plan: the plan says what to expect')
       const plan = await readPlanState(args.target)
       const exp = expectationFromPlan(plan)

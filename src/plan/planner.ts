@@ -6,7 +6,7 @@ import {formatDuration} from '../lib/time.js'
 import {questionKey} from '../zone/read.js'
 import {sameData, type RRset} from '../zone/rrset.js'
 import type {Config} from './config.js'
-import type {MxRecord, Observed, RRsetChange, RRsetJson, Step} from './state.js'
+import type {MxRecord, Observed, RRsetChange, RRsetJson, Step} from '../state/schema.js'
 import {resolveSource, resolveTarget, type ResolvedTarget} from './target.js'
 
 /**

@@ -3,7 +3,7 @@ import {bold, dim, red, table, yellow} from '../lib/style.js'
 import {formatClock, formatDuration, formatSeconds, formatWhen} from '../lib/time.js'
 import {rdataKeys} from '../zone/rrset.js'
 import {estimateSchedule, type CutoverPlan} from './planner.js'
-import type {RRsetChange, RRsetJson, Step} from './state.js'
+import type {RRsetChange, RRsetJson, Step} from '../state/schema.js'
 
 /**
  * The review of a plan, generated from the same step objects the runner

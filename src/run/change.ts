@@ -1,6 +1,6 @@
 import {UserError} from '../lib/errors.js'
 import {DnsHostError} from '../hosts/types.js'
-import type {RRsetChange} from '../plan/state.js'
+import type {RRsetChange} from '../state/schema.js'
 import type {JournalEntry} from './journal.js'
 import {describeSet, readLive, serverName, toRecordChange, type ChangeState, type LiveRead} from './live.js'
 import {DEFAULT_TIMING, type RunnerDeps} from './types.js'

@@ -1,5 +1,5 @@
 import {UserError} from '../lib/errors.js'
-import type {PlanState, RRsetJson, RRsetChange} from '../plan/state.js'
+import type {PlanState, RRsetJson, RRsetChange} from '../state/schema.js'
 import {sameData, sameRRset} from '../zone/rrset.js'
 import {checkHost, performChange} from './change.js'
 import {openIntents} from './journal.js'

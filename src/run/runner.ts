@@ -1,6 +1,6 @@
 import {UserError} from '../lib/errors.js'
 import {formatClock, formatDuration, formatWhen} from '../lib/time.js'
-import type {PlanState, Step} from '../plan/state.js'
+import type {PlanState, Step} from '../state/schema.js'
 import {checkHost, performChange} from './change.js'
 import {openIntents} from './journal.js'
 import {describeSet, diffLines, readLive, serverName} from './live.js'

@@ -1,4 +1,4 @@
-import type {PlanState, StepKind, StepStatus} from '../plan/state.js'
+import type {PlanState, StepKind, StepStatus} from '../state/schema.js'
 import {holderAlive, type LockInfo} from './lock.js'
 import {nextStepIndex, notBefore} from './timeline.js'
 

@@ -1,4 +1,4 @@
-import type {PlanState, Step} from '../plan/state.js'
+import type {PlanState, Step} from '../state/schema.js'
 
 export type NotBefore = {kind: 'none'} | {kind: 'at'; at: number; reason: string} | {kind: 'unknown'; waitingFor: string}
 

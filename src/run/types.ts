@@ -2,7 +2,7 @@ import type {Finding} from '../audit/types.js'
 import type {DnsClient} from '../dns/client.js'
 import type {MxData} from '../dns/records.js'
 import type {DnsHost} from '../hosts/types.js'
-import type {PlanState, PreflightSettings, Step} from '../plan/state.js'
+import type {PlanState, PreflightSettings, Step} from '../state/schema.js'
 import type {AuthServer} from '../zone/discover.js'
 import type {Journal, JournalEntry} from './journal.js'
 

@@ -1,6 +1,6 @@
 export {verifyPropagation, buildReport, type VerifyOptions, type VerifyReport, type Summary} from './verify.js'
 export {watchPropagation, nextDelay, realSleep, DEFAULT_WATCH_MS, type WatchOptions, type WatchResult, type Sleep} from './watch.js'
 export {sampleFrom, summarize, detectClamping, isUnreachable, toMxJson, type ServerReport, type ServerStatus, type Clamping, type MxJson, type AnswerJson, type Sample} from './classify.js'
-export {expectationFromPlan, readPlanState, looksLikePlanPath, type PlanExpectation} from './plan.js'
+export {expectationFromPlan, type PlanExpectation} from './plan.js'
 export {parseWait} from './duration.js'
 export {renderVerify, progressLine, verdictLine, watchSummary} from './render.js'

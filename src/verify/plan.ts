@@ -1,9 +1,8 @@
-import {readFile} from 'node:fs/promises'
 import {z} from 'zod'
 import {canonicalName} from '../dns/names.js'
 import type {MxData} from '../dns/records.js'
-import {errorMessage, UserError} from '../lib/errors.js'
-import {planStateSchema, type PlanState} from '../plan/state.js'
+import {UserError} from '../lib/errors.js'
+import type {PlanState} from '../state/schema.js'
 
 /** What `mxcut verify PLAN` checks, derived from the plan's progress. */
 export interface PlanExpectation {
@@ -17,33 +16,6 @@ export interface PlanExpectation {
   /** The config's resolver and name-server choices, used when no flag overrides them. */
   resolvers?: string[]
   nameservers?: string[]
-}
-
-/** A path ending .plan.json, or any existing file, is a plan; anything else a domain. */
-export function looksLikePlanPath(arg: string, exists: boolean): boolean {
-  return arg.endsWith('.plan.json') || exists
-}
-
-export async function readPlanState(path: string): Promise<PlanState> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err) {
-    throw new UserError(`cannot read plan ${path}: ${errorMessage(err)}`)
-  }
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch (err) {
-    throw new UserError(`${path} is not JSON (${errorMessage(err)}); give a plan state file written by 'mxcut plan', or a domain with --expect-mx`)
-  }
-  const parsed = planStateSchema.safeParse(json)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    const where = issue.path.length > 0 ? issue.path.join('.') : '(top level)'
-    throw new UserError(`${path} is not a valid plan state file: ${where}: ${issue.message}`)
-  }
-  return parsed.data
 }
 
 const configDnsSchema = z.looseObject({

@@ -3,7 +3,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import {serverLabel} from '../../src/dns/server.js'
-import {readPlanState} from '../../src/run/state-file.js'
+import {readPlanState} from '../../src/state/file.js'
 import {parseJson, runCli} from '../helpers/cli.js'
 import {startLab, type Lab, type LabZone} from './lab.js'
 

@@ -1,5 +1,5 @@
 import {describe, expect, test} from 'vitest'
-import {parsePlanState} from '../../src/run/state-file.js'
+import {parsePlanState} from '../../src/state/file.js'
 import {toPlanState} from '../../src/plan/plan-file.js'
 import {estimateSchedule, mtaStsId, negativeTtl, planCutover, spfWithInclude, spfWithoutInclude, type CutoverPlan} from '../../src/plan/planner.js'
 import {config, NOW, observed} from './fixtures.js'

@@ -1,4 +1,4 @@
-import type {PlanState} from '../../src/plan/state.js'
+import type {PlanState} from '../../src/state/schema.js'
 
 /**
  * A replace-strategy plan written by hand, shaped as the planner writes it,

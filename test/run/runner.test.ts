@@ -1,7 +1,7 @@
 import {describe, expect, test} from 'vitest'
 import type {DnsClient, QueryResult} from '../../src/dns/client.js'
 import type {DnsHost, RecordChange} from '../../src/hosts/types.js'
-import type {PlanState} from '../../src/plan/state.js'
+import type {PlanState} from '../../src/state/schema.js'
 import {memoryJournal} from '../../src/run/journal.js'
 import {rollbackPlan} from '../../src/run/rollback.js'
 import {runPlan} from '../../src/run/runner.js'

@@ -2,8 +2,9 @@ import {mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, test} from 'vitest'
-import type {PlanState, Step} from '../../src/plan/state.js'
-import {expectationFromPlan, looksLikePlanPath, readPlanState} from '../../src/verify/plan.js'
+import type {PlanState, Step} from '../../src/state/schema.js'
+import {isPlanPath, readPlanState} from '../../src/state/file.js'
+import {expectationFromPlan} from '../../src/verify/plan.js'
 
 const oldMx = [{priority: 10, exchange: 'mx1.fabrikam.com'}]
 const newMx = [{priority: 0, exchange: 'contoso-com.mail.protection.outlook.com'}]
@@ -49,6 +50,7 @@ describe('expected MX from a plan', () => {
   })
 })
 
+// One reader and one sniffer of plan files for every command (src/state/file.ts); the messages are that reader's.
 describe('reading plan files', () => {
   const dir = mkdtempSync(join(tmpdir(), 'mxcut-verify-plan-'))
   test('a valid file parses; broken ones give one-line errors naming the problem', async () => {
@@ -57,16 +59,21 @@ describe('reading plan files', () => {
     expect((await readPlanState(good)).id).toBe('p1')
     const notJson = join(dir, 'a.plan.json')
     writeFileSync(notJson, 'nope')
-    await expect(readPlanState(notJson)).rejects.toThrow(/is not JSON/)
+    await expect(readPlanState(notJson)).rejects.toThrow(/is not valid JSON/)
     const wrong = join(dir, 'b.plan.json')
     writeFileSync(wrong, JSON.stringify({...plan([lower]), version: 2}))
-    await expect(readPlanState(wrong)).rejects.toThrow(/not a valid plan state file: version/)
-    await expect(readPlanState(join(dir, 'missing.plan.json'))).rejects.toThrow(/cannot read plan/)
+    await expect(readPlanState(wrong)).rejects.toThrow(/not a valid mxcut plan: version/)
+    await expect(readPlanState(join(dir, 'missing.plan.json'))).rejects.toThrow(/does not exist/)
   })
 
-  test('plan paths', () => {
-    expect(looksLikePlanPath('plans/contoso.com.plan.json', false)).toBe(true)
-    expect(looksLikePlanPath('contoso.com', false)).toBe(false)
-    expect(looksLikePlanPath('state.json', true)).toBe(true)
+  test('plan paths', async () => {
+    expect(await isPlanPath('plans/contoso.com.plan.json')).toBe(true)
+    expect(await isPlanPath('contoso.com')).toBe(false)
+    const state = join(dir, 'state.json')
+    writeFileSync(state, JSON.stringify(plan([lower])))
+    expect(await isPlanPath(state)).toBe(true)
+    const yaml = join(dir, 'contoso.yaml')
+    writeFileSync(yaml, 'version: 1\n')
+    expect(await isPlanPath(yaml)).toBe(false)
   })
 })

@@ -1,9 +1,9 @@
-import {open, readFile} from 'node:fs/promises'
-import {dirname} from 'node:path'
+import {mkdir, open, readFile, stat} from 'node:fs/promises'
+import {dirname, join} from 'node:path'
 import writeFileAtomic from 'write-file-atomic'
 import type {z} from 'zod'
 import {UserError} from '../lib/errors.js'
-import {planStateSchema, type PlanState} from '../plan/state.js'
+import {planStateSchema, type PlanState} from './schema.js'
 
 /** Where in the file a zod issue points, as a person would write it: steps[3].status */
 function issuePath(path: readonly PropertyKey[]): string {
@@ -86,5 +86,65 @@ export async function fsyncDir(dir: string): Promise<void> {
     // Some file systems refuse fsync on directories; the rename is still atomic there.
   } finally {
     await handle?.close()
+  }
+}
+
+/** plans/contoso.com.plan.json, or beside --out when several domains share a directory. */
+export function defaultPlanPath(domain: string, dir = 'plans'): string {
+  return join(dir, `${domain}.plan.json`)
+}
+
+/** Creates the plan's directory when needed, then writes the state atomically. */
+export async function writePlanFile(path: string, state: PlanState): Promise<void> {
+  await mkdir(dirname(path) || '.', {recursive: true})
+  await writePlanState(path, state)
+}
+
+/**
+ * Refuses to overwrite a plan that has started: its state is the only record
+ * of what was changed, and rollback depends on it.
+ */
+export async function assertReplaceable(path: string): Promise<void> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
+    throw new UserError(`cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)}) to check it before replacing it`)
+  }
+  let data: unknown
+  try {
+    data = JSON.parse(text)
+  } catch {
+    throw new UserError(`${path} exists and is not a plan file; give another --out, or move it away`)
+  }
+  const parsed = planStateSchema.safeParse(data)
+  if (!parsed.success) throw new UserError(`${path} exists and is not a valid plan file; give another --out, or move it away`)
+  const started = parsed.data.steps.find((s) => s.status !== 'pending')
+  if (started) {
+    throw new UserError(`${path} is a plan in progress (step ${started.id} is ${started.status}); finish or roll it back, or give --out for a new file (--force replaces it)`)
+  }
+}
+
+/**
+ * Whether a command argument names a plan state file rather than a config or
+ * a domain: a name ending .plan.json, or an existing file holding a JSON
+ * object with steps. The one place commands tell plans apart.
+ */
+export async function isPlanPath(arg: string): Promise<boolean> {
+  if (arg.endsWith('.plan.json')) return true
+  let text: string
+  try {
+    if (!(await stat(arg)).isFile()) return false
+    text = await readFile(arg, 'utf8')
+  } catch {
+    return false
+  }
+  if (!text.trimStart().startsWith('{')) return false
+  try {
+    const data: unknown = JSON.parse(text)
+    return typeof data === 'object' && data !== null && 'steps' in data && Array.isArray(data.steps)
+  } catch {
+    return false
   }
 }

@@ -3,8 +3,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, test} from 'vitest'
 import {UserError} from '../../src/lib/errors.js'
-import {readPlanState, writePlanState} from '../../src/run/state-file.js'
-import {handPlan} from './fixtures.js'
+import {readPlanState, writePlanState} from '../../src/state/file.js'
+import {handPlan} from '../run/fixtures.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'mxcut-state-'))
 
