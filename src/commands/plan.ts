@@ -1,16 +1,13 @@
 import {Args, Flags} from '@oclif/core'
 import {resolve} from 'node:path'
-import {auditDomain} from '../audit/audit.js'
 import type {LookupCache} from '../audit/lookup.js'
 import {createDnsClient} from '../dns/client.js'
 import {MxcutCommand} from '../lib/command.js'
 import {dnsFlags, dnsSettings} from '../lib/flags.js'
-import {getProfile} from '../profiles/index.js'
-import {auditTarget, configDomains, loadConfig} from '../plan/config.js'
-import {observeDomain} from '../plan/observe.js'
+import {configDomains, loadConfig} from '../plan/config.js'
+import {planDomain} from '../plan/pipeline.js'
 import {toPlanState} from '../plan/plan-file.js'
 import {assertReplaceable, defaultPlanPath, writePlanFile} from '../state/file.js'
-import {planCutover} from '../plan/planner.js'
 import {planJson, renderMarkdown, renderText} from '../plan/render.js'
 
 export default class Plan extends MxcutCommand {
@@ -52,35 +49,13 @@ A plan is refused (exit 1, no file written) when the authoritative servers disag
     const results: Array<Record<string, unknown>> = []
     const reviews: string[] = []
     let refused = 0
+    const audit = {audit: flags.audit, smtp: flags.smtp === true, ...(flags['mta-sts-port'] ? {httpsPort: flags['mta-sts-port']} : {})}
     for (const entry of domains) {
-      const domain = entry.name
-      const {observed} = await observeDomain(domain, config, {
-        ...settings,
-        client,
-        cache,
-        audit: flags.audit
-          ? async (d) => {
-              const target = auditTarget(config, d)
-              const {report} = await auditDomain(d, {
-                ...settings,
-                client,
-                cache,
-                target: {profile: getProfile(target.profile), overrides: {mx: target.mx, spfInclude: target.spfInclude, verification: target.verification}},
-                ...(config.source.profile === 'auto' ? {} : {source: getProfile(config.source.profile)}),
-                smtp: flags.smtp,
-                smtpPort: 25,
-                probeTimeoutMs: Math.max(settings.timeoutMs, 5000),
-                ...(flags['mta-sts-port'] ? {httpsPort: flags['mta-sts-port']} : {}),
-              })
-              return report.findings
-            }
-          : undefined,
-      })
       const now = new Date()
-      const plan = planCutover(observed, config, now)
+      const plan = await planDomain(entry.name, config, {...settings, client, cache, now: () => now, audit})
       let planFile: string | null = null
       if (plan.blockers.length === 0) {
-        planFile = flags.out ? (several ? defaultPlanPath(domain, flags.out) : flags.out) : defaultPlanPath(domain)
+        planFile = flags.out ? (several ? defaultPlanPath(entry.name, flags.out) : flags.out) : defaultPlanPath(entry.name)
         if (!flags.force) await assertReplaceable(planFile)
         // The servers used now are the ones the run must read too (a lab, a split-horizon network).
         const effective = {
@@ -88,10 +63,7 @@ A plan is refused (exit 1, no file written) when the authoritative servers disag
           dns: {...config.dns, nameservers: flags.nameserver ?? config.dns.nameservers},
           ...(flags.resolver ? {resolvers: flags.resolver} : {}),
         }
-        await writePlanFile(
-          planFile,
-          toPlanState(plan, effective, resolve(args.config), {audit: flags.audit, smtp: flags.smtp === true, ...(flags['mta-sts-port'] ? {httpsPort: flags['mta-sts-port']} : {})}),
-        )
+        await writePlanFile(planFile, toPlanState(plan, effective, resolve(args.config), audit))
       } else {
         refused++
       }

@@ -48,7 +48,7 @@ function block<S extends z.ZodType>(schema: S, value: unknown, host: string): z.
 }
 
 /** The DNS host the config names, ready to read and apply changes. Secrets are read on first use. */
-export function createHost(dnsConfig: HostConfig, deps: HostDeps): DnsHost {
+export function createHost(dnsConfig: HostConfig | {host: string; [key: string]: unknown}, deps: HostDeps): DnsHost {
   switch (dnsConfig.host) {
     case 'manual':
       return createManualHost(deps)

@@ -13,6 +13,7 @@ import {
 import {errorMessage, UserError} from '../lib/errors.js'
 import {SECRET_REF} from '../lib/secrets.js'
 import {getProfile, profileIds} from '../profiles/index.js'
+import {recordedConfigSchema, type RecordedConfig} from '../state/config.js'
 import {parseMx} from '../zone/rrset.js'
 
 /**
@@ -385,8 +386,19 @@ export function parseConfigText(text: string, where: string): Config {
   return parseConfig(data, where)
 }
 
-/** The config with every secret reference kept as the reference and anything else secret-looking dropped: what a plan file may hold. */
-export function redactedConfig(config: Config): Record<string, unknown> {
+/**
+ * The config as a plan records it (src/state/config.ts): every secret kept as
+ * its reference and anything else secret-looking dropped.
+ */
+export function recordedConfig(config: Config): RecordedConfig {
+  return recordedConfigSchema.parse(redacted(config))
+}
+
+// A loaded config is what a plan records: checked here, at compile time, so the two shapes cannot drift apart.
+const loadedIsRecorded = (config: Config): RecordedConfig => config
+void loadedIsRecorded
+
+function redacted(config: Config): unknown {
   const walk = (value: unknown, key: string): unknown => {
     if (Array.isArray(value)) return value.map((v) => walk(v, key))
     if (value && typeof value === 'object') {
@@ -395,7 +407,7 @@ export function redactedConfig(config: Config): Record<string, unknown> {
     if (typeof value === 'string' && /secret|token|key|password/i.test(key) && !SECRET_REF.test(value) && key !== 'name') return '(redacted)'
     return value
   }
-  return walk(config, '') as Record<string, unknown>
+  return walk(config, '')
 }
 
 /** JSON Schema of the config file (what users write: durations as text or seconds, defaults shown). */

@@ -1,5 +1,5 @@
-import {auditTarget, redactedConfig, type Config} from './config.js'
-import type {CutoverPlan} from './planner.js'
+import {auditTarget, recordedConfig, type Config} from './config.js'
+import type {CutoverPlan} from './context.js'
 import {planStateSchema, type PlanState, type PreflightSettings} from '../state/schema.js'
 
 /** How the plan's audit ran (mxcut plan --no-audit, --smtp): the pre-flight repeats it the same way at run time. */
@@ -9,16 +9,20 @@ export interface PlanAuditOptions {
   httpsPort?: number
 }
 
-/** The plan state file of one domain: the planner's steps with the observed state and the config (secrets as references). */
-export function toPlanState(plan: CutoverPlan, config: Config, configPath?: string, audit: PlanAuditOptions = {audit: true, smtp: false}): PlanState {
-  const target = auditTarget(config, plan.domain)
-  const preflight: PreflightSettings = {
+/** How one domain of the config is audited, at planning time and again at the pre-flight. */
+export function preflightSettings(config: Config, domain: string, audit: PlanAuditOptions): PreflightSettings {
+  return {
     audit: audit.audit,
-    target,
+    target: auditTarget(config, domain),
     source: config.source.profile === 'auto' ? null : config.source.profile,
     smtp: audit.smtp,
     ...(audit.httpsPort !== undefined ? {httpsPort: audit.httpsPort} : {}),
   }
+}
+
+/** The plan state file of one domain: the planner's steps with the observed state and the config (secrets as references). */
+export function toPlanState(plan: CutoverPlan, config: Config, configPath?: string, audit: PlanAuditOptions = {audit: true, smtp: false}): PlanState {
+  const preflight = preflightSettings(config, plan.domain, audit)
   const state: PlanState = {
     version: 1,
     id: `${plan.domain}-${plan.createdAt.replace(/[^0-9]/g, '').slice(0, 14)}`,
@@ -28,10 +32,11 @@ export function toPlanState(plan: CutoverPlan, config: Config, configPath?: stri
     strategy: plan.strategy,
     ...(configPath ? {configPath} : {}),
     observed: plan.observed,
-    config: {...redactedConfig(config), domain: plan.domain},
+    config: {...recordedConfig(config), domain: plan.domain},
     findings: plan.findings.map((f) => ({code: f.code, severity: f.severity, message: f.message, subject: f.subject})),
     preflight,
     steps: plan.steps,
+    rollbackPlan: plan.rollback,
   }
   return planStateSchema.parse(state)
 }

@@ -2,8 +2,9 @@ import {getProfile} from '../profiles/index.js'
 import {bold, dim, red, table, yellow} from '../lib/style.js'
 import {formatClock, formatDuration, formatSeconds, formatWhen} from '../lib/time.js'
 import {rdataKeys} from '../zone/rrset.js'
-import {estimateSchedule, type CutoverPlan} from './planner.js'
 import type {RRsetChange, RRsetJson, Step} from '../state/schema.js'
+import type {CutoverPlan} from './context.js'
+import {estimateSchedule} from './schedule.js'
 
 /**
  * The review of a plan, generated from the same step objects the runner
@@ -113,6 +114,11 @@ export function renderText(plan: CutoverPlan, options: RenderOptions): string {
       out.push(`  ${s.id}`)
       for (const c of s.changes ?? []) for (const l of changeDiff(c)) out.push(`    ${l.startsWith('-') ? red(l) : l.startsWith('+') ? yellow(l) : dim(l)}`)
     }
+  }
+  if (plan.rollback.procedures.length > 0) {
+    out.push('')
+    out.push(bold('Rollback') + dim(' (mxcut rollback PLAN runs the procedure of the furthest step reached, as stored)'))
+    for (const p of plan.rollback.procedures) out.push(`  after ${p.from}: ${p.steps.map((s) => s.title).join('; ')}`)
   }
   if (plan.findings.length > 0) {
     out.push('')
@@ -250,22 +256,7 @@ export function renderMarkdown(plan: CutoverPlan, options: RenderOptions): strin
     }
   }
   out.push('')
-  out.push('## Rollback procedure')
-  out.push('')
-  if (plan.rollback.length === 0) out.push('Nothing to roll back: the plan changes no MX.')
-  else {
-    out.push(`\`mxcut rollback ${options.planFile ?? 'PLAN'}\` performs these steps from the recorded original records; by hand, apply the same changes in order.`)
-    for (const [i, r] of plan.rollback.entries()) {
-      out.push('')
-      out.push(`${i + 1}. **${r.title}.** ${r.why}`)
-      if (r.changes.length > 0) {
-        out.push('')
-        out.push('   ```diff')
-        for (const c of r.changes) for (const l of changeDiff(c)) out.push(`   ${l}`)
-        out.push('   ```')
-      }
-    }
-  }
+  out.push(...rollbackMarkdown(plan, options))
   out.push('')
   out.push('## Timeline')
   out.push('')
@@ -276,6 +267,38 @@ export function renderMarkdown(plan: CutoverPlan, options: RenderOptions): strin
   out.push('```')
   out.push('')
   return out.join('\n')
+}
+
+/** A stored step as a numbered item of the review, with its exact changes. */
+function stepItem(step: Step, n: number): string[] {
+  const out = ['', `${n}. **${step.title.replace(/\.$/, '')}.** ${step.why ?? ''}`.trimEnd()]
+  if (step.expectMx) out[1] += ` Expects MX: ${mxText(step.expectMx)}.`
+  if (step.changes?.length) {
+    out.push('', '   ```diff')
+    for (const c of step.changes) for (const l of changeDiff(c)) out.push(`   ${l}`)
+    out.push('   ```')
+  }
+  return out
+}
+
+/** The rollback as the plan stores it and mxcut rollback runs it: one procedure per point the run may have reached. */
+function rollbackMarkdown(plan: CutoverPlan, options: RenderOptions): string[] {
+  const out = ['## Rollback procedure', '']
+  const {procedures, optional} = plan.rollback
+  if (procedures.length === 0) {
+    out.push('Nothing to roll back: the plan changes no MX.')
+  } else {
+    out.push(`\`mxcut rollback ${options.planFile ?? 'PLAN'}\` runs the procedure below for the furthest step the run has reached (live DNS confirms which), exactly as stored in the plan file; by hand, apply the same changes in order.`)
+    for (const p of procedures) {
+      out.push('', `### ${mdEscape(p.title)}`)
+      p.steps.forEach((s, i) => out.push(...stepItem(s, i + 1)))
+    }
+  }
+  if (optional.length > 0) {
+    out.push('', '### Optional, never run by mxcut rollback')
+    optional.forEach((s, i) => out.push(...stepItem(s, i + 1)))
+  }
+  return out
 }
 
 /** --format json / --json: the plan as data, with the review's computed times. */

@@ -54,8 +54,15 @@ export function resolveTarget(config: Config, domain: string): ResolvedTarget {
   }
 }
 
+/** The provider mail leaves, and its SPF include (dropped by the cleanup). */
+export interface ResolvedSource {
+  profile: Profile | null
+  detected: boolean
+  spfInclude: string | null
+}
+
 /** The provider mail leaves: named in the config, or recognised from today's MX. */
-export function resolveSource(config: Config, mx: readonly MxData[]): {profile: Profile | null; detected: boolean; spfInclude: string | null} {
+export function resolveSource(config: Config, mx: readonly MxData[]): ResolvedSource {
   if (config.source.profile !== 'auto') {
     const profile = getProfile(config.source.profile)
     return {profile, detected: false, spfInclude: config.source.spfInclude ?? profile.spfInclude}

@@ -2,6 +2,7 @@ import {relative} from 'node:path'
 import {UserError} from '../lib/errors.js'
 import {describeHolder, holderAlive, readLock} from './lock.js'
 import {planPaths} from '../state/paths.js'
+import {continueCommand} from './next.js'
 import {outcomeExitCode, outcomeText, statusText} from './report.js'
 import {rollbackPlan, type RollbackOutcome} from './rollback.js'
 import {runPlan, type RunOutcome} from './runner.js'
@@ -65,14 +66,16 @@ export async function executeRun(
 
   const session = await openSession(planPath, {command: `mxcut ${options.mode}`, yes: options.yes, dns: options.dns, write: options.json ? () => undefined : undefined})
   let outcome: RunOutcome
+  let next = resumeCommand
   try {
     const r = await runPlan(session.plan, session.deps, {yes: options.yes, until: options.until, detach: options.detach, resume: options.mode === 'resume', ifDue: options.ifDue, resumeCommand})
     outcome = r.outcome
+    next = continueCommand(r.plan, resumeCommand)
   } finally {
     await session.close()
   }
   const status = await statusOf(planPath, options.bin)
-  const text = outcomeText(outcome, resumeCommand, systemClock.now())
+  const text = outcomeText(outcome, next, systemClock.now())
   return {json: {plan: planPath, domain: status.domain, outcome, status}, text, exitCode: outcomeExitCode(outcome)}
 }
 

@@ -1,13 +1,8 @@
-import {auditDomain} from '../audit/audit.js'
-import type {LookupCache} from '../audit/lookup.js'
 import type {Finding} from '../audit/types.js'
-import type {DnsClient} from '../dns/client.js'
-import type {DnsServer, ServerSpec} from '../dns/server.js'
 import {errorMessage} from '../lib/errors.js'
 import type {PlanState, Step} from '../state/schema.js'
-import {getProfile} from '../profiles/index.js'
 import {readLive, serverName} from './live.js'
-import type {AuditFn, RunnerDeps} from './types.js'
+import type {RunnerDeps} from './types.js'
 
 /**
  * Error findings a later step takes care of, for plans written before steps
@@ -32,7 +27,7 @@ const key = (f: {code: string; subject: string}) => `${f.code} ${f.subject}`
  * days before it runs. An error finding stops the plan unless a step still
  * to come takes care of it.
  */
-export async function runPreflight(plan: PlanState, index: number, deps: RunnerDeps, resumeCommand: string): Promise<PreflightResult> {
+export async function runPreflight(plan: PlanState, sequence: readonly Step[], index: number, deps: RunnerDeps, resumeCommand: string): Promise<PreflightResult> {
   const read = await readLive(deps.client, plan.zone, deps.authServers, [], {timeoutMs: deps.timing?.queryTimeoutMs})
   const down = read.views.filter((v) => !v.reachable || !v.authoritative)
   if (down.length > 0) return {ok: false, message: `pre-flight: ${down.map((v) => `${serverName(v.server)} ${v.error ?? 'is not usable'}`).join('; ')}`}
@@ -62,7 +57,7 @@ export async function runPreflight(plan: PlanState, index: number, deps: RunnerD
     source = 'live'
   }
 
-  const later = plan.steps.slice(index + 1).filter((s) => s.status !== 'done' && s.status !== 'skipped')
+  const later = sequence.slice(index + 1).filter((s) => s.status !== 'done' && s.status !== 'skipped')
   const recordsHandles = plan.steps.some((s) => s.handles !== undefined)
   const handler = (code: string): Step | undefined =>
     recordsHandles ? later.find((s) => s.handles?.includes(code)) : later.find((s) => s.id === LEGACY_HANDLED_BY[code])
@@ -101,31 +96,4 @@ export async function runPreflight(plan: PlanState, index: number, deps: RunnerD
       ? 'no audit (the plan was made with --no-audit)'
       : `${source === 'live' ? 'audit' : 'audit made with the plan'}: ${handled.length > 0 ? `${plural(handled.length, 'error')} handled by later steps` : 'no errors'}${warnings.length > 0 ? `, ${plural(warnings.length, 'warning')} (${[...new Set(warnings.map((f) => f.code))].join(', ')})` : ''}`
   return {ok: true, summary: `${audit}; ${agree}`, evidence}
-}
-
-/**
- * The real audit for the pre-flight, as `mxcut plan` ran it: the recorded
- * target and source, through the given resolvers and authoritative servers.
- */
-export function createAudit(env: {client: DnsClient; resolvers: ServerSpec[]; nameservers: DnsServer[]; timeoutMs: number; probeTimeoutMs?: number}): AuditFn {
-  return async ({domain, settings}) => {
-    const cache: LookupCache = new Map()
-    const {report} = await auditDomain(domain, {
-      client: env.client,
-      resolvers: env.resolvers,
-      nameservers: env.nameservers,
-      timeoutMs: env.timeoutMs,
-      cache,
-      target: {
-        profile: getProfile(settings.target.profile),
-        overrides: {mx: settings.target.mx, spfInclude: settings.target.spfInclude, verification: settings.target.verification},
-      },
-      ...(settings.source === null ? {} : {source: getProfile(settings.source)}),
-      smtp: settings.smtp,
-      smtpPort: 25,
-      probeTimeoutMs: env.probeTimeoutMs ?? Math.max(env.timeoutMs, 5000),
-      ...(settings.httpsPort !== undefined ? {httpsPort: settings.httpsPort} : {}),
-    })
-    return report.findings
-  }
 }

@@ -1,19 +1,16 @@
-import {z} from 'zod'
 import {createDnsClient, type DnsClient} from '../dns/client.js'
 import {DEFAULT_RESOLVERS, parseResolvers, parseServer, type DnsServer, type ServerSpec} from '../dns/server.js'
 import {createHost} from '../hosts/index.js'
-import {hostNames, type HostConfig} from '../hosts/settings.js'
 import {UserError} from '../lib/errors.js'
 import type {PlanState} from '../state/schema.js'
-import {watchPropagation} from '../verify/watch.js'
 import {discoverZone, type AuthServer} from '../zone/discover.js'
 import {envFailpoint} from './failpoint.js'
 import {openJournal, readJournal} from './journal.js'
 import {acquireLock, type PlanLock} from './lock.js'
 import {planPaths, type PlanPaths} from '../state/paths.js'
-import {createAudit} from './preflight.js'
+import {buildRunnerDeps} from './effects.js'
 import {readPlanState, writePlanState} from '../state/file.js'
-import type {Clock, RunnerDeps, RunnerUi, VerifyFn} from './types.js'
+import type {Clock, RunnerDeps} from './types.js'
 import {confirmPrompt, createPrompter, createUi, isInteractive} from './ui.js'
 
 export const systemClock: Clock = {
@@ -30,18 +27,6 @@ export const systemClock: Clock = {
       signal?.addEventListener('abort', done)
     }),
 }
-
-/** The parts of the plan's recorded config the runner needs; the rest is the planner's business. */
-const runConfigSchema = z.object({
-  dns: z
-    .object({
-      host: z.enum(hostNames).default('manual'),
-      nameservers: z.array(z.string()).default([]),
-    })
-    .passthrough()
-    .default({host: 'manual', nameservers: []}),
-  resolvers: z.array(z.string()).optional(),
-})
 
 export interface DnsOverrides {
   resolver?: string[]
@@ -91,18 +76,15 @@ export async function openSession(planPath: string, options: SessionOptions): Pr
   const lock = await acquireLock(planPath, paths.lock, options.command)
   try {
     const plan = await readPlanState(paths.plan)
-    const parsed = runConfigSchema.safeParse(plan.config)
-    if (!parsed.success) throw new UserError(`plan ${planPath}: config.${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`)
-    const config = parsed.data
+    const config = plan.config
     const timeoutMs = options.dns.timeout
     const client = createDnsClient({timeoutMs})
     const resolvers = parseResolvers(options.dns.resolver ?? config.resolvers ?? DEFAULT_RESOLVERS)
     const authServers = await authServersFor(plan, client, options.dns.nameserver ?? config.dns.nameservers, resolvers, timeoutMs)
     const interactive = isInteractive()
     const write = options.write ?? ((t: string) => process.stdout.write(t))
-    const ui: RunnerUi = createUi({interactive, write})
     const prompter = interactive && !options.yes ? createPrompter() : null
-    const host = createHost(config.dns as unknown as HostConfig, {
+    const host = createHost(config.dns, {
       zone: plan.zone,
       client,
       authServers,
@@ -110,53 +92,22 @@ export async function openSession(planPath: string, options: SessionOptions): Pr
       ...(prompter ? {confirm: confirmPrompt} : {}),
       requestTimeoutMs: timeoutMs,
     })
-    const clock = systemClock
-    const verify: VerifyFn = async (input) => {
-      const r = await watchPropagation({
-        client,
-        domain: input.domain,
-        expected: input.expected,
-        authoritative: authServers,
-        resolvers,
-        publishedTtl: input.publishedTtl,
-        timeoutMs,
-        now: clock.now,
-        sleep: clock.sleep,
-        deadline: input.deadline,
-        signal: input.signal,
-      })
-      const rep = r.report
-      const total = rep.resolvers.length
-      const summary = r.converged
-        ? `every authoritative server and ${total} resolver${total === 1 ? '' : 's'} serve the new MX`
-        : `${rep.summary.updated} of ${total} resolvers updated${rep.authoritativeUpdated ? '' : '; not every authoritative server serves it yet'}`
-      return {
-        converged: r.converged,
-        timedOut: r.timedOut,
-        aborted: r.aborted,
-        summary,
-        pending: rep.pending,
-        evidence: {convergedAt: r.convergedAt, authoritativeUpdatedAt: r.authoritativeUpdatedAt, rounds: r.rounds, summary: rep.summary, resolvers: rep.resolvers.map((x) => ({name: x.name, address: x.address, status: x.status}))},
-      }
-    }
     const interrupt = new AbortController()
-    const journal = openJournal(paths.journal, {now: clock.now})
-    const previousJournal = await readJournal(paths.journal)
-    const deps: RunnerDeps = {
+    const deps = buildRunnerDeps({
       host,
       client,
       authServers,
-      clock,
-      ui,
+      resolvers,
+      timeoutMs,
+      clock: systemClock,
+      ui: createUi({interactive, write}),
       prompter,
-      verify,
-      audit: createAudit({client, resolvers, nameservers: authServers, timeoutMs}),
       save: (p) => writePlanState(paths.plan, p),
-      journal,
-      previousJournal,
+      journal: openJournal(paths.journal, {now: systemClock.now}),
+      previousJournal: await readJournal(paths.journal),
       interrupt: interrupt.signal,
       failpoint: envFailpoint(),
-    }
+    })
     const onSigint = () => {
       if (interrupt.signal.aborted) {
         // A second Ctrl-C: stop now; the journal's last intent tells resume what may have been in flight.

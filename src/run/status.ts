@@ -1,5 +1,6 @@
 import type {PlanState, StepKind, StepStatus} from '../state/schema.js'
 import {holderAlive, type LockInfo} from './lock.js'
+import {continueCommand} from './next.js'
 import {nextStepIndex, notBefore} from './timeline.js'
 
 export type PlanRunState = 'planned' | 'running' | 'waiting' | 'paused' | 'done' | 'failed' | 'rolled-back'
@@ -59,6 +60,6 @@ export function planStatus(plan: PlanState, options: {planPath: string; lock: Lo
     lock: live ? {pid: live.pid, command: live.command, startedAt: live.startedAt, host: live.host} : null,
     pausedAt: plan.pausedAt ?? null,
     rollback: plan.rollback ?? null,
-    resumeCommand: state === 'done' || state === 'rolled-back' || state === 'running' || (state === 'planned') ? null : options.resumeCommand,
+    resumeCommand: state === 'done' || state === 'rolled-back' || state === 'running' || state === 'planned' ? null : continueCommand(plan, options.resumeCommand),
   }
 }

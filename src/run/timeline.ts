@@ -27,8 +27,3 @@ export function nextStepIndex(plan: PlanState): number | null {
   const i = plan.steps.findIndex((s) => s.status !== 'done' && s.status !== 'skipped')
   return i === -1 ? null : i
 }
-
-/** Whether any DNS change of the plan has been (or may have been) made. */
-export function anyChangeMade(plan: PlanState): boolean {
-  return plan.steps.some((s) => s.kind === 'dns-change' && (s.status === 'done' || s.status === 'running' || (s.status === 'failed' && s.startedAt !== undefined)))
-}

@@ -1,29 +1,27 @@
-import {auditDomain} from '../audit/audit.js'
 import {resolveTarget as auditedTarget} from '../audit/target.js'
 import {createDnsClient, type DnsClient} from '../dns/client.js'
 import {canonicalName} from '../dns/names.js'
 import type {MxData} from '../dns/records.js'
-import type {DnsServer} from '../dns/server.js'
+import type {DnsServer, ServerSpec} from '../dns/server.js'
 import {createHost} from '../hosts/index.js'
 import {UserError} from '../lib/errors.js'
 import {dim} from '../lib/style.js'
 import {formatClock} from '../lib/time.js'
-import {auditTarget, type Config} from '../plan/config.js'
+import type {Config} from '../plan/config.js'
+import type {CutoverPlan} from '../plan/context.js'
 import {observeDomain} from '../plan/observe.js'
+import {planDomain} from '../plan/pipeline.js'
 import {toPlanState} from '../plan/plan-file.js'
-import {planCutover, type CutoverPlan} from '../plan/planner.js'
-import type {PlanState, Step} from '../state/schema.js'
 import {resolveTarget} from '../plan/target.js'
 import {getProfile} from '../profiles/index.js'
+import {buildRunnerDeps} from '../run/effects.js'
 import {memoryJournal} from '../run/journal.js'
-import {createAudit} from '../run/preflight.js'
 import {runPlan, type RunOutcome} from '../run/runner.js'
-import type {RunnerDeps, VerifyFn} from '../run/types.js'
 import {createUi} from '../run/ui.js'
-import {watchPropagation} from '../verify/watch.js'
+import {finalMx, targetVerification} from '../state/queries.js'
+import type {PlanState, Step} from '../state/schema.js'
 import type {AuthServer} from '../zone/discover.js'
 import {rdataKeys, type RRset} from '../zone/rrset.js'
-import type {Actor} from './clock.js'
 import type {StartingState} from './demo.js'
 import {createSimClock, DEFAULT_SANDBOX_RESOLVERS, startSandbox, type ResolverSpec, type Sandbox} from './index.js'
 import {startSenders, type MailReport, type Readiness} from './mail.js'
@@ -106,7 +104,16 @@ export async function rehearse(options: RehearseOptions): Promise<Rehearsal> {
     let plan: PlanState
     let cutover: CutoverPlan | null = null
     if (options.source.kind === 'config') {
-      cutover = await planAgainstSandbox(options.source.config, domain, {client, authServers, resolvers: resolverServers, now: () => new Date(clock.now())})
+      // The sandbox has DNS only: no SMTP server or MTA-STS policy host to probe.
+      cutover = await planDomain(domain, options.source.config, {
+        client,
+        resolvers: resolverServers,
+        nameservers: authServers,
+        timeoutMs: SANDBOX_QUERY_TIMEOUT_MS,
+        probeTimeoutMs: SANDBOX_QUERY_TIMEOUT_MS,
+        now: () => new Date(clock.now()),
+        audit: {audit: true, smtp: false},
+      })
       if (cutover.blockers.length > 0) {
         throw new UserError(`the plan is refused in the sandbox too: ${cutover.blockers.map((b) => `${b.code} (${b.message})`).join('; ')}`)
       }
@@ -125,16 +132,16 @@ export async function rehearse(options: RehearseOptions): Promise<Rehearsal> {
     )
     const journal = memoryJournal(() => clock.now())
     let latest = plan
-    const deps: RunnerDeps = {
+    const deps = buildRunnerDeps({
       host,
       client,
       authServers,
+      resolvers: resolverServers,
+      timeoutMs: SANDBOX_QUERY_TIMEOUT_MS,
       clock: runner,
       // Every line carries the simulated local time, as a log of the real run would.
       ui: createUi({interactive: false, write: (t) => t.replace(/\n$/, '').split('\n').forEach((l) => options.write(`${dim(formatClock(runner.now()))}  ${l}`))}),
       prompter: null,
-      verify: sandboxVerify({client, domain, authServers, resolvers: resolverServers, actor: runner}),
-      audit: sandboxAudit({client, authServers, resolvers: resolverServers}),
       async save(p) {
         latest = p
         readiness.observe(p)
@@ -142,7 +149,11 @@ export async function rehearse(options: RehearseOptions): Promise<Rehearsal> {
       journal,
       // The runner's own timeouts, so a rehearsal fails where the real run would; only queries are quicker on loopback.
       timing: {queryTimeoutMs: SANDBOX_QUERY_TIMEOUT_MS},
-    }
+      // One sample per resolver (each has one cache), polled on the simulated clock.
+      watch: {samples: 1, maxIntervalMs: 60_000, nearIntervalMs: 1000},
+      smtpProbe: false,
+      probeTimeoutMs: SANDBOX_QUERY_TIMEOUT_MS,
+    })
     const startedAt = clock.now()
     let outcome: RunOutcome
     try {
@@ -182,42 +193,6 @@ export async function rehearse(options: RehearseOptions): Promise<Rehearsal> {
   }
 }
 
-/** Observes the sandbox as `mxcut plan` observes live DNS, runs the audit against it, and plans. */
-async function planAgainstSandbox(
-  config: Config,
-  domain: string,
-  env: {client: DnsClient; authServers: AuthServer[]; resolvers: DnsServer[]; now: () => Date},
-): Promise<CutoverPlan> {
-  const settings = {client: env.client, resolvers: env.resolvers, nameservers: env.authServers, timeoutMs: SANDBOX_QUERY_TIMEOUT_MS}
-  const {observed} = await observeDomain(domain, config, {
-    ...settings,
-    now: env.now,
-    audit: async (d) => {
-      const t = auditTarget(config, d)
-      const {report} = await auditDomain(d, {
-        ...settings,
-        target: {profile: getProfile(t.profile), overrides: {mx: t.mx, spfInclude: t.spfInclude, verification: t.verification}},
-        ...(config.source.profile === 'auto' ? {} : {source: getProfile(config.source.profile)}),
-        // The sandbox has DNS only: no SMTP server or MTA-STS policy host to probe.
-        smtp: false,
-        smtpPort: 25,
-        probeTimeoutMs: SANDBOX_QUERY_TIMEOUT_MS,
-      })
-      return report.findings
-    },
-  })
-  return planCutover(observed, config, env.now())
-}
-
-/**
- * The pre-flight's live audit against the sandbox's own servers and resolvers,
- * as the plan's audit ran, but never with the SMTP probe: the sandbox has DNS only.
- */
-function sandboxAudit(env: {client: DnsClient; authServers: AuthServer[]; resolvers: DnsServer[]}) {
-  const audit = createAudit({client: env.client, resolvers: env.resolvers, nameservers: env.authServers, timeoutMs: SANDBOX_QUERY_TIMEOUT_MS, probeTimeoutMs: SANDBOX_QUERY_TIMEOUT_MS})
-  return (input: Parameters<typeof audit>[0]) => audit({...input, settings: {...input.settings, smtp: false}})
-}
-
 /** A plan made earlier, set back to its first step: the sandbox starts from the state it observed. */
 function restart(plan: PlanState): PlanState {
   const copy: PlanState = structuredClone(plan)
@@ -241,13 +216,6 @@ function planChanges(plan: PlanState): RRset[] {
   return out
 }
 
-/** The MX the plan ends with: what senders must reach at the end. */
-export function finalMx(plan: PlanState): MxData[] {
-  let mx: MxData[] = plan.observed.mx.records
-  for (const step of plan.steps) for (const c of step.changes ?? []) if (c.type === 'MX' && canonicalName(c.name) === canonicalName(plan.domain)) mx = (c.after?.records ?? []) as MxData[]
-  return mx
-}
-
 /**
  * When each mail host accepts mail for the domain. The target accepts once
  * its domain-verification TXT is published (the provider verifies the domain
@@ -259,9 +227,7 @@ export function finalMx(plan: PlanState): MxData[] {
 function readinessFor(plan: PlanState, sandbox: Sandbox, start: StartingState, domain: string) {
   const targetHosts = new Set(finalMx(plan).map((m) => m.exchange))
   const sourceHosts = new Set(plan.observed.mx.records.map((m) => canonicalName(m.exchange)).filter((x) => x !== '.' && !targetHosts.has(x)))
-  const verification = typeof (plan.config as {target?: {verification?: unknown}}).target?.verification === 'string'
-    ? String((plan.config as {target: {verification: string}}).target.verification)
-    : null
+  const verification = targetVerification(plan)
   const hasVerification = (txt: RRset | null | undefined) => Boolean(verification && txt?.records.some((r) => String(r) === verification))
   const startTxt = start.rrsets.find((s) => s.name === domain && s.type === 'TXT')
   let targetReadyAt: number | null = !verification || hasVerification(startTxt) ? sandbox.clock.now() : null
@@ -288,39 +254,6 @@ function readinessFor(plan: PlanState, sandbox: Sandbox, start: StartingState, d
       if (sourceOffAt === null && switchOffStep && p.steps.find((s) => s.id === switchOffStep.id)?.status === 'done') sourceOffAt = sandbox.clock.now()
     },
     summary: () => ({targetHosts: [...targetHosts], sourceHosts: [...sourceHosts], verification, targetReadyAt, sourceOffAt, switchOffStep: switchOffStep?.id ?? null}),
-  }
-}
-
-/** The runner's verify step against the sandbox: the real verifier, on the simulated clock, one sample per resolver (each has one cache). */
-function sandboxVerify(env: {client: DnsClient; domain: string; authServers: AuthServer[]; resolvers: DnsServer[]; actor: Actor}): VerifyFn {
-  return async (input) => {
-    const result = await watchPropagation({
-      client: env.client,
-      domain: input.domain,
-      expected: input.expected,
-      authoritative: env.authServers,
-      resolvers: env.resolvers,
-      samples: 1,
-      publishedTtl: input.publishedTtl,
-      timeoutMs: SANDBOX_QUERY_TIMEOUT_MS,
-      now: () => env.actor.now(),
-      sleep: (ms, signal) => env.actor.sleep(ms, signal),
-      deadline: input.deadline,
-      signal: input.signal,
-      maxIntervalMs: 60_000,
-      nearIntervalMs: 1000,
-    })
-    const r = result.report
-    const updated = r.summary.updated
-    const total = r.resolvers.length
-    return {
-      converged: result.converged,
-      timedOut: result.timedOut,
-      aborted: result.aborted,
-      summary: `${updated} of ${total} resolvers serve the new MX${r.authoritativeUpdated ? ', every authoritative server too' : ''}`,
-      pending: r.pending,
-      evidence: {convergedAt: result.convergedAt, rounds: result.rounds, resolvers: r.resolvers.map((x) => ({name: x.name, status: x.status}))},
-    }
   }
 }
 
@@ -358,7 +291,7 @@ export function startingStateFromPlan(plan: PlanState): StartingState {
 export async function startingStateLive(
   config: Config,
   domain: string,
-  settings: {client: DnsClient; resolvers: import('../dns/server.js').ServerSpec[]; nameservers: DnsServer[]; timeoutMs: number},
+  settings: {client: DnsClient; resolvers: ServerSpec[]; nameservers: DnsServer[]; timeoutMs: number},
 ): Promise<StartingState> {
   const {observed} = await observeDomain(domain, config, settings)
   if (!observed.soa) throw new UserError(`no authoritative server of ${observed.zone} answered with its SOA; check the name servers (or --nameserver) and try again`)

@@ -1,4 +1,4 @@
-import type {MxData} from '../dns/records.js'
+import {changesMxData, finalMx, mxChange} from '../state/queries.js'
 import {bold, dim, green, red, table, yellow} from '../lib/style.js'
 import {formatClock, formatDuration} from '../lib/time.js'
 import type {CutoverPlan} from '../plan/planner.js'
@@ -58,18 +58,14 @@ export interface ReportInput {
   journal: JournalEntry[]
 }
 
-const changesMxData = (s: PlanState['steps'][number]) =>
-  (s.changes ?? []).some((c) => c.type === 'MX' && JSON.stringify(rdataKeys({type: 'MX', records: c.before?.records ?? []})) !== JSON.stringify(rdataKeys({type: 'MX', records: c.after?.records ?? []})))
 
 export function buildReport(input: ReportInput): RehearsalReport {
   const {plan, sandbox, domain, startedAt} = input
   const rel = (ms: number | null) => (ms === null ? null : Math.round((ms - startedAt) / 1000))
   const relIso = (iso: string | undefined) => (iso ? rel(Date.parse(iso)) : null)
-  const swapStep = plan.steps.find((s) => s.kind === 'dns-change' && changesMxData(s) && s.startedAt)
+  const swapStep = plan.steps.find((s) => s.kind === 'dns-change' && changesMxData(mxChange(plan, s)) && s.startedAt)
   const swapAt = swapStep?.startedAt ? Date.parse(swapStep.startedAt) : null
-  let finalMx: MxData[] = plan.observed.mx.records
-  for (const s of plan.steps) for (const c of s.changes ?? []) if (c.type === 'MX' && c.name === domain) finalMx = (c.after?.records ?? []) as MxData[]
-  const expected = rdataKeys({type: 'MX', records: finalMx})
+  const expected = rdataKeys({type: 'MX', records: finalMx(plan)})
   const sameAsExpected = (data: string[]) => data.length === expected.length && data.every((d, i) => d === expected[i])
 
   const resolvers = sandbox.resolvers.map((r, i) => {

@@ -1,53 +1,12 @@
 import {z} from 'zod'
+import {recordedConfigSchema} from './config.js'
+import {mxDataSchema, rrsetChangeSchema, rrsetSchema, soaDataSchema} from './records.js'
 
 /**
  * The plan state file: the single source of truth for one domain's cutover
  * (DESIGN.md "Persistence"). Validated on every read, so a hand-edited file
  * that no longer fits gives a clear error instead of a crash.
  */
-
-/** One MX record, `{priority, exchange}` everywhere (plan files written before 0.2 said `preference`: read as priority). */
-export const mxDataSchema = z.preprocess(
-  (value) => {
-    if (value && typeof value === 'object' && 'preference' in value && !('priority' in value)) {
-      const {preference, ...rest} = value as Record<string, unknown>
-      return {priority: preference, ...rest}
-    }
-    return value
-  },
-  z.strictObject({priority: z.number().int().min(0).max(65535), exchange: z.string()}),
-)
-export const soaDataSchema = z.strictObject({
-  mname: z.string(),
-  rname: z.string(),
-  serial: z.number().int().min(0),
-  refresh: z.number().int(),
-  retry: z.number().int(),
-  expire: z.number().int(),
-  minimum: z.number().int(),
-})
-export const tlsaDataSchema = z.strictObject({
-  usage: z.number().int(),
-  selector: z.number().int(),
-  matchingType: z.number().int(),
-  certificate: z.string(),
-})
-export const recordDataSchema = z.union([z.string(), mxDataSchema, soaDataSchema, tlsaDataSchema])
-
-export const rrsetSchema = z.strictObject({
-  name: z.string().min(1),
-  type: z.string().min(1),
-  ttl: z.number().int().min(0),
-  records: z.array(recordDataSchema),
-})
-
-/** One RRset before and after a step: before null = created, after null = deleted. */
-export const rrsetChangeSchema = z.strictObject({
-  name: z.string().min(1),
-  type: z.string().min(1),
-  before: rrsetSchema.nullable(),
-  after: rrsetSchema.nullable(),
-})
 
 export const stepKindSchema = z.enum(['audit', 'dns-change', 'wait', 'checkpoint', 'verify'])
 export const stepStatusSchema = z.enum(['pending', 'running', 'done', 'failed', 'skipped'])
@@ -116,6 +75,25 @@ export const preflightSchema = z.strictObject({
   httpsPort: z.number().int().optional(),
 })
 
+/**
+ * The rollback, planned with the cutover and stored in the plan: one
+ * procedure per point the cutover may have reached (the forward step after
+ * which it applies), made of the same step objects as the forward plan, so
+ * the review shows and `mxcut rollback` runs exactly these.
+ */
+export const rollbackProcedureSchema = z.strictObject({
+  /** The forward step this procedure undoes from: it applies once that step may have changed DNS. */
+  from: z.string().min(1),
+  title: z.string(),
+  steps: z.array(stepSchema).min(1),
+})
+
+export const rollbackPlanSchema = z.strictObject({
+  procedures: z.array(rollbackProcedureSchema),
+  /** Shown in the review, never run by mxcut rollback: harmless to keep, undone by hand if the move is abandoned. */
+  optional: z.array(stepSchema).default([]),
+})
+
 export const planStateSchema = z.strictObject({
   version: z.literal(1),
   id: z.string().min(1),
@@ -127,12 +105,14 @@ export const planStateSchema = z.strictObject({
   configPath: z.string().optional(),
   observed: observedSchema,
   /** The config as loaded, secrets left as their env:/file: references. */
-  config: z.record(z.string(), z.unknown()),
+  config: recordedConfigSchema,
   findings: z
     .array(z.strictObject({code: z.string(), severity: z.enum(['error', 'warning', 'info']), message: z.string(), subject: z.string()}))
     .default([]),
   preflight: preflightSchema.optional(),
   steps: z.array(stepSchema).min(1),
+  /** Absent only in plans written before rollback procedures were stored. */
+  rollbackPlan: rollbackPlanSchema.optional(),
   /** Set when a person paused the run; cleared by resume. */
   pausedAt: z.string().optional(),
   rollback: z
@@ -141,13 +121,14 @@ export const planStateSchema = z.strictObject({
       startedAt: z.string(),
       finishedAt: z.string().optional(),
       error: z.string().optional(),
+      /** The procedure being run (its `from` step), once chosen. */
+      procedure: z.string().optional(),
     })
     .optional(),
 })
 
-export type MxRecord = z.infer<typeof mxDataSchema>
-export type RRsetJson = z.infer<typeof rrsetSchema>
-export type RRsetChange = z.infer<typeof rrsetChangeSchema>
+export type {MxRecord, RRsetChange, RRsetJson} from './records.js'
+export type {RecordedConfig} from './config.js'
 export type StepKind = z.infer<typeof stepKindSchema>
 export type StepStatus = z.infer<typeof stepStatusSchema>
 export type WaitRule = z.infer<typeof waitRuleSchema>
@@ -155,3 +136,5 @@ export type Step = z.infer<typeof stepSchema>
 export type Observed = z.infer<typeof observedSchema>
 export type PreflightSettings = z.infer<typeof preflightSchema>
 export type PlanState = z.infer<typeof planStateSchema>
+export type RollbackProcedure = z.infer<typeof rollbackProcedureSchema>
+export type RollbackPlan = z.infer<typeof rollbackPlanSchema>

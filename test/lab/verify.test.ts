@@ -13,6 +13,7 @@ import {watchPropagation} from '../../src/verify/watch.js'
 import type {VerifyJson} from '../../src/commands/verify.js'
 import {parseJson, runCli} from '../helpers/cli.js'
 import {createTestCa} from '../helpers/tls.js'
+import {recordedConfig} from '../helpers/recorded-config.js'
 import {startLab, type Lab, type LabZone} from './lab.js'
 
 /**
@@ -299,7 +300,7 @@ function planFile(currentSerial: number): PlanState {
     createdAt: new Date().toISOString(),
     strategy: 'replace',
     observed: {mx: {ttl: 3600, records: oldMx}, soa: null, nameservers: [], rrsets: [], at: new Date().toISOString()},
-    config: {resolvers: lab.resolvers.map((r) => serverLabel(r))},
+    config: recordedConfig({resolvers: lab.resolvers.map((r) => serverLabel(r))}),
     findings: [],
     steps: [
       {id: 'lower-ttl', kind: 'dns-change', title: 'Lower the MX TTL', status: 'done', changes: [{name: domain, type: 'MX', before: {...rr(oldMx), ttl: 3600}, after: rr(oldMx)}]},

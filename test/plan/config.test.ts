@@ -3,7 +3,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, test} from 'vitest'
 import {UserError} from '../../src/lib/errors.js'
-import {auditTarget, configDomains, configJsonSchema, loadConfig, parseConfigText, parseDurationText, redactedConfig} from '../../src/plan/config.js'
+import {auditTarget, configDomains, configJsonSchema, loadConfig, parseConfigText, parseDurationText, recordedConfig} from '../../src/plan/config.js'
 import {runCli} from '../helpers/cli.js'
 
 const BAD = 'test/configs/bad'
@@ -73,7 +73,7 @@ describe('config', () => {
 
   test('secrets stay references in what a plan file records', () => {
     const c = parseConfigText(readFileSync('plans/examples/tailspin-toys.yaml', 'utf8'), 'x')
-    expect(JSON.stringify(redactedConfig(c))).toContain('"secret":"env:MXCUT_TSIG_SECRET"')
+    expect(JSON.stringify(recordedConfig(c))).toContain('"secret":"env:MXCUT_TSIG_SECRET"')
   })
 })
 

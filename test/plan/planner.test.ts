@@ -1,7 +1,11 @@
 import {describe, expect, test} from 'vitest'
 import {parsePlanState} from '../../src/state/file.js'
 import {toPlanState} from '../../src/plan/plan-file.js'
-import {estimateSchedule, mtaStsId, negativeTtl, planCutover, spfWithInclude, spfWithoutInclude, type CutoverPlan} from '../../src/plan/planner.js'
+import {mtaStsId} from '../../src/plan/companions.js'
+import {negativeTtl, type CutoverPlan} from '../../src/plan/context.js'
+import {planCutover} from '../../src/plan/planner.js'
+import {estimateSchedule} from '../../src/plan/schedule.js'
+import {spfWithInclude, spfWithoutInclude} from '../../src/plan/spf-merge.js'
 import {config, NOW, observed} from './fixtures.js'
 
 const step = (plan: CutoverPlan, id: string) => {
@@ -276,8 +280,32 @@ describe('cleanup and rollback', () => {
 
   test('rollback restores the original MX at the lowered TTL, then the TTL', () => {
     const plan = planCutover(observed(), config(), NOW)
-    expect(plan.rollback[0].changes[0]).toMatchObject({before: {ttl: 300, records: [{exchange: 'contoso-test.mail.protection.outlook.com'}]}, after: {ttl: 300, records: [{priority: 10, exchange: 'mail.contoso.test'}]}})
-    expect(plan.rollback.map((r) => r.title)).toEqual(['Restore the original MX RRset at the lowered TTL', 'Verify the original MX everywhere', 'Restore the MX TTL to 3600 s', 'Optionally withdraw the companion records'])
+    const afterSwap = plan.rollback.procedures.find((p) => p.from === 'swap-mx')
+    expect(afterSwap?.steps[0].changes?.[0]).toMatchObject({before: {ttl: 300, records: [{exchange: 'contoso-test.mail.protection.outlook.com'}]}, after: {ttl: 300, records: [{priority: 10, exchange: 'mail.contoso.test'}]}})
+    expect([...(afterSwap?.steps ?? []), ...plan.rollback.optional].map((r) => r.title)).toEqual(['Restore the original MX RRset at the lowered TTL', 'Verify the original MX everywhere', 'Restore the MX TTL to 3600 s', 'Optionally withdraw the companion records'])
+  })
+
+  test('one stored procedure per point the run may reach: the TTL alone after lower-ttl; from the final TTL after restore-ttl', () => {
+    const plan = planCutover(observed(), config(), NOW)
+    expect(plan.rollback.procedures.map((p) => [p.from, p.steps.map((s) => s.id)])).toEqual([
+      ['lower-ttl', ['rollback-ttl']],
+      ['swap-mx', ['rollback-mx', 'verify-rollback', 'rollback-ttl']],
+      ['restore-ttl', ['rollback-mx', 'verify-rollback', 'rollback-ttl']],
+    ])
+    expect(plan.rollback.procedures[2].steps[0].changes?.[0]).toMatchObject({before: {ttl: 3600}, after: {ttl: 300}})
+    expect(plan.rollback.procedures[0].steps[0].changes?.[0]).toMatchObject({before: {ttl: 300}, after: {ttl: 3600, records: [{priority: 10, exchange: 'mail.contoso.test'}]}})
+  })
+
+  test('an MX TTL below the lowered one: the rollback restores at that TTL and changes no TTL (as the review says)', () => {
+    const plan = planCutover(observed({mxTtl: 60}), config({ttl: {lowered: 300}}), NOW)
+    expect(plan.rollback.procedures.map((p) => [p.from, p.steps.map((s) => s.id)])).toEqual([['swap-mx', ['rollback-mx', 'verify-rollback']]])
+    expect(plan.rollback.procedures[0].steps[0].changes?.[0]).toMatchObject({before: {ttl: 60}, after: {ttl: 60, records: [{priority: 10, exchange: 'mail.contoso.test'}]}})
+  })
+
+  test('staged: a procedure after each MX change', () => {
+    const plan = planCutover(observed(), config({strategy: 'staged'}), NOW)
+    expect(plan.rollback.procedures.map((p) => p.from)).toEqual(['lower-ttl', 'add-target-backup', 'promote-target', 'remove-source', 'restore-ttl'])
+    for (const p of plan.rollback.procedures.slice(1)) expect(p.steps.map((s) => s.id)).toEqual(['rollback-mx', 'verify-rollback', 'rollback-ttl'])
   })
 })
 

@@ -1,4 +1,5 @@
-import type {PlanState} from '../../src/state/schema.js'
+import type {PlanState, Step} from '../../src/state/schema.js'
+import {recordedConfig} from '../helpers/recorded-config.js'
 
 /**
  * A replace-strategy plan written by hand, shaped as the planner writes it,
@@ -22,7 +23,7 @@ export function handPlan(overrides: Partial<PlanState> = {}): PlanState {
       rrsets: [],
       at: '2025-01-01T00:00:00.000Z',
     },
-    config: {ttl: {lowered: 2, final: 8, margin: 1}},
+    config: recordedConfig({ttl: {lowered: 2, final: 8, margin: 1}}),
     findings: [],
     steps: [
       {id: 'preflight', kind: 'audit', title: 'Pre-flight audit', status: 'pending'},
@@ -52,6 +53,20 @@ export function handPlan(overrides: Partial<PlanState> = {}): PlanState {
         changes: [{name: 'contoso.test', type: 'MX', before: {name: 'contoso.test', type: 'MX', ttl: 2, records: mxNew}, after: {name: 'contoso.test', type: 'MX', ttl: 8, records: mxNew}}],
       },
     ],
+    rollbackPlan: {
+      procedures: [
+        {from: 'lower-ttl', title: 'After lower-ttl', steps: [restoreTtl(mx(mxOld, 2), mx(mxOld, 8))]},
+        {from: 'swap-mx', title: 'After swap-mx', steps: [restoreMx(mx(mxNew, 2), mx(mxOld, 2)), verifyOriginal(mxOld), restoreTtl(mx(mxOld, 2), mx(mxOld, 8))]},
+        {from: 'restore-ttl', title: 'After restore-ttl', steps: [restoreMx(mx(mxNew, 8), mx(mxOld, 2)), verifyOriginal(mxOld), restoreTtl(mx(mxOld, 2), mx(mxOld, 8))]},
+      ],
+      optional: [],
+    },
     ...overrides,
   }
 }
+
+type Mx = Array<{priority: number; exchange: string}>
+const mx = (records: Mx, ttl: number) => ({name: 'contoso.test', type: 'MX', ttl, records})
+const restoreMx = (before: ReturnType<typeof mx>, after: ReturnType<typeof mx>): Step => ({id: 'rollback-mx', kind: 'dns-change', title: 'Restore the original MX RRset at the lowered TTL', status: 'pending', changes: [{name: 'contoso.test', type: 'MX', before, after}]})
+const verifyOriginal = (records: Mx): Step => ({id: 'verify-rollback', kind: 'verify', title: 'Verify the original MX everywhere', status: 'pending', expectMx: records})
+const restoreTtl = (before: ReturnType<typeof mx>, after: ReturnType<typeof mx>): Step => ({id: 'rollback-ttl', kind: 'dns-change', title: 'Restore the MX TTL', status: 'pending', changes: [{name: 'contoso.test', type: 'MX', before, after}]})

@@ -3,6 +3,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, test} from 'vitest'
 import type {PlanState, Step} from '../../src/state/schema.js'
+import {recordedConfig} from '../helpers/recorded-config.js'
 import {isPlanPath, readPlanState} from '../../src/state/file.js'
 import {expectationFromPlan} from '../../src/verify/plan.js'
 
@@ -10,7 +11,7 @@ const oldMx = [{priority: 10, exchange: 'mx1.fabrikam.com'}]
 const newMx = [{priority: 0, exchange: 'contoso-com.mail.protection.outlook.com'}]
 const rr = (records: typeof oldMx, ttl: number) => ({name: 'contoso.com', type: 'MX', ttl, records})
 
-function plan(steps: Step[], config: Record<string, unknown> = {}): PlanState {
+function plan(steps: Step[], extra: Record<string, unknown> = {}): PlanState {
   return {
     version: 1,
     id: 'p1',
@@ -19,7 +20,7 @@ function plan(steps: Step[], config: Record<string, unknown> = {}): PlanState {
     createdAt: '2025-01-01T00:00:00Z',
     strategy: 'replace',
     observed: {mx: {ttl: 3600, records: oldMx}, soa: null, nameservers: [], rrsets: [], at: '2025-01-01T00:00:00Z'},
-    config,
+    config: recordedConfig(extra),
     findings: [],
     steps,
   }

@@ -1,0 +1,32 @@
+import {formatDuration} from '../lib/time.js'
+import type {Companions} from './companions.js'
+import {rrsetJson, type PlanContext} from './context.js'
+import {spfWithoutInclude} from './spf-merge.js'
+
+/** After the soak: the retired provider's SPF include leaves the SPF record. */
+export function addCleanup(ctx: PlanContext, companions: Companions): void {
+  const {config, source, target, domain} = ctx
+  const spfNow = companions.mergedSpf ?? companions.spfRecords[0] ?? null
+  if (!config.cleanup.enabled || !source.spfInclude || !spfNow || source.spfInclude === target.spfInclude) return
+  const without = spfWithoutInclude(spfNow, source.spfInclude)
+  if (!without) return
+  const beforeTxt = companions.changes.find((c) => c.type === 'TXT' && c.name === domain)?.after ?? (companions.apexTxt ? rrsetJson(companions.apexTxt) : null)
+  if (!beforeTxt) return
+  ctx.touch(domain, 'TXT')
+  ctx.add({
+    id: 'soak',
+    kind: 'wait',
+    title: `Soak for ${formatDuration(config.cleanup.soak)}`,
+    why: 'Mail still queued at senders for the old hosts, and mail the source still sends, keeps passing SPF meanwhile.',
+    optional: true,
+    waitFor: [{after: 'confirm-mail-flow', seconds: config.cleanup.soak, reason: `cleanup.soak of ${formatDuration(config.cleanup.soak)} after the mail flow was confirmed`}],
+  })
+  ctx.add({
+    id: 'cleanup',
+    kind: 'dns-change',
+    title: `Drop include:${source.spfInclude} from SPF`,
+    why: `The source (${source.profile?.name ?? source.spfInclude}) no longer sends for ${domain}; one lookup fewer in SPF.${companions.sts.needsUpdate ? ' Also remove the source hosts from the MTA-STS policy and give the TXT a new id.' : ''}`,
+    optional: true,
+    changes: [{name: domain, type: 'TXT', before: beforeTxt, after: {...beforeTxt, records: beforeTxt.records.map((r) => (r === spfNow ? without : r))}}],
+  })
+}

@@ -1,0 +1,143 @@
+import {isSpfRecord} from '../audit/spf-record.js'
+import type {Finding} from '../audit/types.js'
+import type {RRsetChange} from '../state/schema.js'
+import {sameData, type RRset} from '../zone/rrset.js'
+import {rrsetJson, SPF_LOOKUP_LIMIT, type PlanContext} from './context.js'
+import {spfWithInclude} from './spf-merge.js'
+
+/**
+ * The records the target needs beside MX (SPF include, verification TXT,
+ * autodiscover, DKIM, a new MTA-STS policy id), published early so negative
+ * caches (RFC 2308) have expired by the time of the swap.
+ */
+export interface Companions {
+  changes: RRsetChange[]
+  /** One clause per change, for the step's explanation. */
+  why: string[]
+  /** The apex TXT RRset today, and its SPF records. */
+  apexTxt: RRset | null
+  spfRecords: string[]
+  /** The SPF record the plan publishes (null: SPF unchanged). */
+  mergedSpf: string | null
+  /** MTA-STS: whether its policy must change before the swap, the TXT record to bump and the finding that says why. */
+  sts: {needsUpdate: boolean; record: string | null; finding: Finding | undefined}
+}
+
+export function planCompanions(ctx: PlanContext): Companions {
+  const {domain} = ctx
+  const apexTxt = ctx.get(domain, 'TXT')
+  const txtRecords = (apexTxt?.records ?? []).map(String)
+  const out: Companions = {changes: [], why: [], apexTxt, spfRecords: txtRecords.filter(isSpfRecord), mergedSpf: null, sts: {needsUpdate: false, record: null, finding: undefined}}
+  let newTxt = mergeSpf(ctx, out, txtRecords)
+  newTxt = addVerification(ctx, out, txtRecords, newTxt)
+  if (newTxt.length !== txtRecords.length || newTxt.some((t, i) => t !== txtRecords[i])) {
+    ctx.touch(domain, 'TXT')
+    out.changes.push({name: domain, type: 'TXT', before: apexTxt ? rrsetJson(apexTxt) : null, after: {name: domain, type: 'TXT', ttl: apexTxt?.ttl ?? ctx.ttl.swap, records: newTxt}})
+  }
+  addAutodiscover(ctx, out)
+  addDkim(ctx, out)
+  bumpMtaSts(ctx, out)
+  return out
+}
+
+/** The apex TXT records with the target's SPF include merged into the one SPF record. */
+function mergeSpf(ctx: PlanContext, out: Companions, txtRecords: string[]): string[] {
+  const {domain, target, source} = ctx
+  if (!target.spfInclude) return [...txtRecords]
+  if (out.spfRecords.length > 1) {
+    ctx.block('SPF_MULTIPLE', `${domain} TXT (SPF)`, `${domain} publishes ${out.spfRecords.length} SPF records, so the target's include cannot be merged into one; merge them into a single v=spf1 record, then plan again`)
+    return [...txtRecords]
+  }
+  const merged = spfWithInclude(out.spfRecords[0] ?? null, target.spfInclude, source.spfInclude)
+  if (merged && 'error' in merged) {
+    ctx.block('SPF_SYNTAX', `${domain} TXT (SPF)`, `the SPF record does not parse (${merged.error}), so include:${target.spfInclude} cannot be merged into it; fix it, then plan again`)
+    return [...txtRecords]
+  }
+  if (!merged) return [...txtRecords]
+  out.mergedSpf = merged.record
+  out.why.push(merged.created ? `creates the SPF record ${JSON.stringify(merged.record)} (none today; ~all so unlisted senders soft-fail rather than bounce)` : `merges include:${target.spfInclude} into the one SPF record, so mail the target sends for ${domain} passes SPF`)
+  ctx.handled.push({code: 'SPF_TARGET_INCLUDE_MISSING', step: 'publish-companions'}, {code: 'SPF_MISSING', step: 'publish-companions'})
+  const count = ctx.observed.spfCount
+  if (count && count.record === merged.record) {
+    if (count.lookups > SPF_LOOKUP_LIMIT) {
+      ctx.block('SPF_TOO_MANY_LOOKUPS', `${domain} TXT (SPF)`, `the merged SPF record ${JSON.stringify(merged.record)} needs ${count.lookups} DNS lookups (limit ${SPF_LOOKUP_LIMIT}, RFC 7208 §4.6.4), so receivers would return permerror; remove includes you no longer use (often the source provider's) or replace a/mx terms with ip4:/ip6:, then plan again`)
+    } else {
+      ctx.notes.push(`The merged SPF record needs ${count.lookups} of at most ${SPF_LOOKUP_LIMIT} DNS lookups.${count.problems.length ? ` Not every include could be followed (${count.problems.join('; ')}), so that is a lower bound.` : ''}`)
+    }
+  } else {
+    ctx.notes.push(`The DNS lookups of the merged SPF record were not counted; check that it stays within ${SPF_LOOKUP_LIMIT}.`)
+  }
+  return merged.created ? [...txtRecords, merged.record] : txtRecords.map((t) => (t === out.spfRecords[0] ? merged.record : t))
+}
+
+function addVerification(ctx: PlanContext, out: Companions, txtRecords: string[], newTxt: string[]): string[] {
+  const {target} = ctx
+  if (target.verification) {
+    ctx.handled.push({code: 'TARGET_VERIFICATION_MISSING', step: 'publish-companions'})
+    if (txtRecords.includes(target.verification)) return newTxt
+    out.why.push(`adds the domain-verification TXT ${target.verification}`)
+    return [...newTxt, target.verification]
+  }
+  const prefix = target.profile.verificationPrefix
+  if (prefix && !txtRecords.some((t) => t.startsWith(prefix))) {
+    ctx.notes.push(`No ${prefix}… verification TXT is published or configured: set target.verification to the value the admin center shows, or verify the domain another way before the swap.`)
+  }
+  return newTxt
+}
+
+function addAutodiscover(ctx: PlanContext, out: Companions): void {
+  const ad = ctx.target.autodiscover
+  if (!ad) return
+  const cname = ctx.get(ad.name, 'CNAME')
+  const other = ctx.get(ad.name, 'A') ?? ctx.get(ad.name, 'AAAA')
+  if (cname && sameData(cname, {type: 'CNAME', records: [ad.value]})) return
+  if (other) {
+    ctx.notes.push(`${ad.name} has address records, so the CNAME to ${ad.value} cannot be added beside them; replace them when mailboxes move (Outlook finds its server there).`)
+  } else if (cname) {
+    ctx.notes.push(`${ad.name} is a CNAME to ${String(cname.records[0])} today: the swap step points it at ${ad.value} in the same update as the MX, so Outlook follows the mailboxes.`)
+  } else {
+    ctx.touch(ad.name, 'CNAME')
+    out.changes.push({name: ad.name, type: 'CNAME', before: null, after: {name: ad.name, type: 'CNAME', ttl: out.apexTxt?.ttl ?? 3600, records: [ad.value]}})
+    out.why.push(`creates ${ad.name} CNAME ${ad.value}`)
+    ctx.handled.push({code: 'AUTODISCOVER_MISSING', step: 'publish-companions'})
+  }
+}
+
+function addDkim(ctx: PlanContext, out: Companions): void {
+  for (const d of ctx.target.dkim) {
+    const current = ctx.get(d.name, d.type)
+    if (current && sameData(current, {type: d.type, records: [d.value]})) continue
+    if (current) {
+      ctx.notes.push(`${d.name} ${d.type} already holds another value (${String(current.records[0]).slice(0, 60)}), probably the source's key: left alone; change it after the cutover if the target signs with this selector.`)
+      continue
+    }
+    ctx.touch(d.name, d.type)
+    out.changes.push({name: d.name, type: d.type, before: null, after: {name: d.name, type: d.type, ttl: 3600, records: [d.value]}})
+    out.why.push(`creates the DKIM ${d.type} ${d.name}`)
+    ctx.handled.push({code: 'DKIM_TARGET_MISSING', step: 'publish-companions'})
+  }
+  if (ctx.target.dkimMissing) ctx.notes.push(`DKIM is not in this plan: ${ctx.target.dkimMissing}.`)
+}
+
+/** A new MTA-STS policy id (RFC 8461 §3.1: 1 to 32 letters and digits), from the plan's clock. */
+export function mtaStsId(now: Date): string {
+  return now.toISOString().replace(/[^0-9]/g, '').slice(0, 14)
+}
+
+/** MTA-STS (RFC 8461 §8.3): the policy body first, then a new id in the TXT; senders follow once the TXT's TTL has passed. */
+function bumpMtaSts(ctx: PlanContext, out: Companions): void {
+  const {observed} = ctx
+  const name = `_mta-sts.${ctx.domain}`
+  const mtaSts = ctx.get(name, 'TXT')
+  const finding = observed.findings.find((f) => f.code === 'MTA_STS_POLICY_MX_MISMATCH' || f.code === 'MTA_STS_POLICY_UNREACHABLE')
+  const needsUpdate = mtaSts !== null && (finding !== undefined || !observed.audited)
+  const record = mtaSts ? (mtaSts.records.map(String).find((t) => /^v=STSv1/i.test(t)) ?? null) : null
+  out.sts = {needsUpdate, record, finding}
+  if (!needsUpdate || !mtaSts || !record) return
+  const id = mtaStsId(ctx.now)
+  const bumped = /\bid=[^;\s]*/i.test(record) ? record.replace(/\bid=[^;\s]*/i, `id=${id}`) : `${record.replace(/;?\s*$/, '')}; id=${id}`
+  ctx.touch(name, 'TXT')
+  out.changes.push({name, type: 'TXT', before: rrsetJson(mtaSts), after: {...rrsetJson(mtaSts), records: mtaSts.records.map((r) => (String(r) === record ? bumped : String(r)))}})
+  out.why.push(`gives the MTA-STS TXT a new policy id (${id}) so senders fetch the updated policy (RFC 8461 §8.3)`)
+  ctx.handled.push({code: 'MTA_STS_POLICY_MX_MISMATCH', step: 'update-mta-sts-policy'}, {code: 'MTA_STS_POLICY_UNREACHABLE', step: 'update-mta-sts-policy'})
+}

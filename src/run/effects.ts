@@ -1,0 +1,110 @@
+import {auditConfigured} from '../audit/configured.js'
+import type {DnsClient} from '../dns/client.js'
+import type {ServerSpec} from '../dns/server.js'
+import type {DnsHost} from '../hosts/types.js'
+import type {PlanState} from '../state/schema.js'
+import {watchPropagation, type WatchOptions} from '../verify/watch.js'
+import type {AuthServer} from '../zone/discover.js'
+import type {Journal, JournalEntry} from './journal.js'
+import type {AuditFn, Clock, Prompter, RunnerDeps, RunnerUi, Timing, VerifyFn} from './types.js'
+
+/**
+ * The one place the runner's effects are built, for a real run (src/run/session.ts)
+ * and for a rehearsal against the sandbox (src/sandbox/rehearse.ts): the same
+ * verifier and the same audit, with only the network and the clock differing.
+ */
+export interface EffectsEnv {
+  host: DnsHost
+  client: DnsClient
+  authServers: AuthServer[]
+  resolvers: ServerSpec[]
+  /** Per DNS query. */
+  timeoutMs: number
+  clock: Clock
+  ui: RunnerUi
+  prompter: Prompter | null
+  save(plan: PlanState): Promise<void>
+  journal: Journal
+  previousJournal?: JournalEntry[]
+  interrupt?: AbortSignal
+  failpoint?: (name: string) => void
+  timing?: Partial<Timing>
+  /** How the verifier polls: the sandbox asks each resolver once per round (one cache each) and polls on simulated time. */
+  watch?: Pick<WatchOptions, 'samples' | 'maxIntervalMs' | 'nearIntervalMs' | 'slowAfterMs'>
+  /** The sandbox has DNS only: no SMTP server to probe, whatever the plan recorded. */
+  smtpProbe?: boolean
+  probeTimeoutMs?: number
+}
+
+export function buildRunnerDeps(env: EffectsEnv): RunnerDeps {
+  return {
+    host: env.host,
+    client: env.client,
+    authServers: env.authServers,
+    clock: env.clock,
+    ui: env.ui,
+    prompter: env.prompter,
+    verify: verifyAdapter(env),
+    audit: auditAdapter(env),
+    save: env.save,
+    journal: env.journal,
+    ...(env.previousJournal ? {previousJournal: env.previousJournal} : {}),
+    ...(env.interrupt ? {interrupt: env.interrupt} : {}),
+    ...(env.failpoint ? {failpoint: env.failpoint} : {}),
+    ...(env.timing ? {timing: env.timing} : {}),
+  }
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
+
+/** The verify step's view of propagation: the watch loop on the runner's clock, its evidence kept whole enough to tell clamping resolvers. */
+function verifyAdapter(env: EffectsEnv): VerifyFn {
+  return async (input) => {
+    const r = await watchPropagation({
+      client: env.client,
+      domain: input.domain,
+      expected: input.expected,
+      authoritative: env.authServers,
+      resolvers: env.resolvers,
+      publishedTtl: input.publishedTtl,
+      timeoutMs: env.timeoutMs,
+      now: env.clock.now,
+      sleep: env.clock.sleep,
+      deadline: input.deadline,
+      signal: input.signal,
+      ...env.watch,
+    })
+    const rep = r.report
+    const total = rep.resolvers.length
+    const summary = r.converged
+      ? `every authoritative server and ${plural(total, 'resolver')} serve the expected MX`
+      : `${rep.summary.updated} of ${plural(total, 'resolver')} updated${rep.authoritativeUpdated ? '' : '; not every authoritative server serves it yet'}`
+    return {
+      converged: r.converged,
+      timedOut: r.timedOut,
+      aborted: r.aborted,
+      summary,
+      pending: rep.pending,
+      evidence: {
+        convergedAt: r.convergedAt,
+        authoritativeUpdatedAt: r.authoritativeUpdatedAt,
+        rounds: r.rounds,
+        summary: rep.summary,
+        publishedTtl: rep.publishedTtl,
+        resolvers: rep.resolvers.map((x) => ({name: x.name, address: x.address, status: x.status, ...(x.clamping ? {clamping: x.clamping} : {})})),
+      },
+    }
+  }
+}
+
+/** The pre-flight's live audit, as the plan's own audit ran (the settings it recorded). */
+function auditAdapter(env: EffectsEnv): AuditFn {
+  return ({domain, settings}) =>
+    auditConfigured(domain, env.smtpProbe === false ? {...settings, smtp: false} : settings, {
+      client: env.client,
+      resolvers: env.resolvers,
+      nameservers: env.authServers,
+      timeoutMs: env.timeoutMs,
+      ...(env.probeTimeoutMs !== undefined ? {probeTimeoutMs: env.probeTimeoutMs} : {}),
+    })
+}
