@@ -1,7 +1,5 @@
 import type {z} from 'zod'
-import type {DnsClient} from '../dns/client.js'
 import {UserError} from '../lib/errors.js'
-import type {AuthServer} from '../zone/discover.js'
 import {createCloudflareHost} from './cloudflare.js'
 import {createManualHost} from './manual.js'
 import {createPowerdnsHost} from './powerdns.js'
@@ -14,28 +12,10 @@ import {
   route53SettingsSchema,
   type HostConfig,
 } from './settings.js'
-import type {DnsHost} from './types.js'
+import type {DnsHost, HostDeps} from './types.js'
 
 export type {HostConfig} from './settings.js'
-export {DnsHostError, type DnsHost, type RecordChange} from './types.js'
-
-export interface HostDeps {
-  /** The zone the changes belong to (from discovery or the config). */
-  zone: string
-  client: DnsClient
-  /** The zone's authoritative servers; the manual host watches them. */
-  authServers: AuthServer[]
-  /** Where the manual host writes its instructions. */
-  print: (text: string) => void
-  /** Present when someone can answer (a TTY without --yes). */
-  confirm?: (message: string) => Promise<boolean>
-  /** Manual host and Route 53 polling. */
-  pollIntervalMs?: number
-  /** How long the manual host waits for a change to appear, or Route 53 for INSYNC. */
-  timeoutMs?: number
-  /** Per request to a DNS server or API. */
-  requestTimeoutMs?: number
-}
+export {DnsHostError, type DnsHost, type HostDeps, type RecordChange} from './types.js'
 
 function block<S extends z.ZodType>(schema: S, value: unknown, host: string): z.output<S> {
   if (value === undefined) throw new UserError(`dns.host is ${host} but the dns.${host} block is missing; add it to the config (see mxcut schema)`)

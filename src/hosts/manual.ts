@@ -1,5 +1,4 @@
 import type {RecordType} from 'dns-packet'
-import type {HostDeps} from './index.js'
 import {canonicalName, relativeName} from '../dns/names.js'
 import type {MxData} from '../dns/records.js'
 import {serverLabel} from '../dns/server.js'
@@ -7,7 +6,7 @@ import {formatDuration} from '../lib/time.js'
 import type {AuthServer} from '../zone/discover.js'
 import {rdataKeys, rrsetFrom, type RecordData, type RRset} from '../zone/rrset.js'
 import {matchesTarget, targetOf, toText} from './rdata.js'
-import {DnsHostError, type DnsHost, type RecordChange} from './types.js'
+import {DnsHostError, type DnsHost, type HostDeps, type RecordChange} from './types.js'
 
 /** A change not yet served by one authoritative server, and what that server serves instead. */
 type Pending = {server: AuthServer; change: RecordChange; live: RRset | null; status: string}

@@ -1,4 +1,6 @@
+import type {DnsClient} from '../dns/client.js'
 import {UserError} from '../lib/errors.js'
+import type {AuthServer} from '../zone/discover.js'
 import type {RecordData} from '../zone/rrset.js'
 
 /**
@@ -61,4 +63,23 @@ export interface DnsHost {
    * with nothing to check leave it out.
    */
   check?(): Promise<void>
+}
+
+/** What createHost gets from its caller; each host takes the part it needs. */
+export interface HostDeps {
+  /** The zone the changes belong to (from discovery or the config). */
+  zone: string
+  client: DnsClient
+  /** The zone's authoritative servers; the manual host watches them. */
+  authServers: AuthServer[]
+  /** Where the manual host writes its instructions. */
+  print: (text: string) => void
+  /** Present when someone can answer (a TTY without --yes). */
+  confirm?: (message: string) => Promise<boolean>
+  /** Manual host and Route 53 polling. */
+  pollIntervalMs?: number
+  /** How long the manual host waits for a change to appear, or Route 53 for INSYNC. */
+  timeoutMs?: number
+  /** Per request to a DNS server or API. */
+  requestTimeoutMs?: number
 }
