@@ -1,3 +1,4 @@
+import type {z} from 'zod'
 import type {DnsClient} from '../dns/client.js'
 import {UserError} from '../lib/errors.js'
 import type {AuthServer} from '../zone/discover.js'
@@ -82,4 +83,49 @@ export interface HostDeps {
   timeoutMs?: number
   /** Per request to a DNS server or API. */
   requestTimeoutMs?: number
+}
+
+/**
+ * One `mxcut init` question of a host. Every question is also a flag of
+ * `mxcut init`, so a wizard answer can be scripted; flags are unique across hosts.
+ */
+export interface InitQuestion {
+  /** The flag without its dashes, e.g. tsig-secret. */
+  flag: string
+  /** The flag's line in `mxcut init --help`, after "HOST: ". */
+  help: string
+  /** What a terminal asks. */
+  message: string
+  default?: string
+  /** The answer names a secret: it must be a reference (env:NAME or file:PATH), never the value. */
+  secret?: boolean
+}
+
+/** What the host's `dns.<name>` block reads as, and what its factory gets once the block has passed the schema. */
+type SettingsInput<S> = S extends z.ZodType ? z.input<S> : null
+type SettingsOutput<S> = S extends z.ZodType ? z.output<S> : null
+
+/**
+ * A DNS host, as one module in src/hosts/providers/ (its `export default`).
+ * The registry finds it there; the config schema, `mxcut init` and
+ * createHost all read it from the registry, so adding a host is one file.
+ */
+export interface HostModule<S extends z.ZodType | null = z.ZodType | null> {
+  /** The value of dns.host, the name of its settings block, and the module's file name. */
+  name: string
+  /** Its line in the init menu. */
+  label: string
+  /** The schema of dns.<name>; null when the host takes no settings. */
+  settings: S
+  limits: {
+    /** The smallest TTL the host accepts, in seconds. */
+    minTtl: number
+  }
+  init: {
+    questions: readonly InitQuestion[]
+    /** The dns.<name> block from the answers, keyed by flag; the schema must accept it. */
+    settings(answers: Readonly<Record<string, string>>): SettingsInput<S>
+  }
+  /** The host, from settings the schema has already checked. Secrets are read on first use. */
+  create(settings: SettingsOutput<S>, deps: HostDeps): DnsHost
 }

@@ -1,7 +1,9 @@
 import {describe, expect, test} from 'vitest'
 import {createDnsClient} from '../../src/dns/client.js'
-import {createHost} from '../../src/hosts/index.js'
-import {powerdnsSettingsSchema, rfc2136SettingsSchema, route53SettingsSchema} from '../../src/hosts/settings.js'
+import {powerdnsSettingsSchema} from '../../src/hosts/providers/powerdns.js'
+import {rfc2136SettingsSchema} from '../../src/hosts/providers/rfc2136.js'
+import {route53SettingsSchema} from '../../src/hosts/providers/route53.js'
+import {createHost} from '../../src/hosts/registry.js'
 
 const deps = {zone: 'contoso.test', client: createDnsClient(), authServers: [], print: () => {}}
 
