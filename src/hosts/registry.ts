@@ -21,31 +21,45 @@ const declaration = z.object({
   settings: z.custom<z.ZodType>((s) => s instanceof z.ZodType).nullable(),
   limits: z.object({minTtl: z.number().int().min(0)}),
   init: z.object({
-    questions: z.array(z.object({flag: z.string().regex(/^[a-z0-9-]+$/), help: z.string(), message: z.string(), default: z.string().optional(), secret: z.boolean().optional()})),
+    questions: z.array(
+      z.object({
+        flag: z.string().regex(/^[a-z0-9-]+$/),
+        help: z.string(),
+        message: z.string(),
+        default: z.string().optional(),
+        example: z.string().optional(),
+        secret: z.boolean().optional(),
+      }),
+    ),
     settings: z.custom(isFunction),
   }),
   create: z.custom(isFunction),
 })
 
-function isHostModule(value: unknown): value is HostModule {
-  return declaration.safeParse(value).success
+/** A broken provider file is a bug in mxcut, not a user error: fail at start-up, naming the file and the field. */
+function assertHostModule(value: unknown, file: string): asserts value is HostModule {
+  const checked = declaration.safeParse(value)
+  if (!checked.success) {
+    const issue = checked.error.issues[0]
+    throw new Error(`hosts/providers/${file}: the default export is not a HostModule (${issue.path.join('.') || 'the export'}: ${issue.message})`)
+  }
+  const name = file.replace(/\.[jt]s$/, '')
+  if (checked.data.name !== name) throw new Error(`hosts/providers/${file} declares the host '${checked.data.name}': a host's name is its file name`)
 }
 
 async function load(file: string): Promise<HostModule> {
   const loaded: unknown = await import(new URL(file, PROVIDERS).href)
   const host: unknown = typeof loaded === 'object' && loaded !== null && 'default' in loaded ? loaded.default : undefined
-  // A broken provider file is a bug in mxcut, not a user error: say which file, loudly.
-  if (!isHostModule(host)) throw new Error(`hosts/providers/${file} must export default a HostModule (see hosts/types.ts)`)
-  if (host.name !== file.replace(/\.[jt]s$/, '')) throw new Error(`hosts/providers/${file} declares the host '${host.name}': a host's name is its file name`)
+  assertHostModule(host, file)
   return host
 }
 
 const files = readdirSync(PROVIDERS).filter((f) => /\.[jt]s$/.test(f) && !f.endsWith('.d.ts'))
 
+const rank = (m: HostModule) => (m.name === 'manual' ? 0 : 1)
+
 /** Every host: manual first (the default, and the first choice of the init menu), then by name. */
-export const hostModules: readonly HostModule[] = (await Promise.all(files.map(load))).sort((a, b) =>
-  a.name === b.name ? 0 : a.name === 'manual' ? -1 : b.name === 'manual' ? 1 : a.name < b.name ? -1 : 1,
-)
+export const hostModules: readonly HostModule[] = (await Promise.all(files.map(load))).sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name, 'en'))
 
 export const hostNames: readonly string[] = hostModules.map((m) => m.name)
 

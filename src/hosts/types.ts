@@ -97,6 +97,8 @@ export interface InitQuestion {
   /** What a terminal asks. */
   message: string
   default?: string
+  /** A valid answer, for a question without a default: it shows the form, and lets the registry test prove the questions fit the schema. */
+  example?: string
   /** The answer names a secret: it must be a reference (env:NAME or file:PATH), never the value. */
   secret?: boolean
 }

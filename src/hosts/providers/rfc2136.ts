@@ -200,7 +200,7 @@ export default {
   limits: {minTtl: 1},
   init: {
     questions: [
-      {flag: 'rfc2136-server', help: 'primary server accepting UPDATE, IP[:PORT].', message: 'Primary server that accepts UPDATE (IP[:PORT]):'},
+      {flag: 'rfc2136-server', help: 'primary server accepting UPDATE, IP[:PORT].', message: 'Primary server that accepts UPDATE (IP[:PORT]):', example: '192.0.2.53'},
       {flag: 'tsig-key-name', help: 'TSIG key name.', message: 'TSIG key name:', default: 'mxcut'},
       {flag: 'tsig-secret', help: 'TSIG secret reference, env:NAME or file:PATH.', message: 'TSIG secret reference (env:NAME or file:PATH):', default: 'env:MXCUT_TSIG_SECRET', secret: true},
     ],

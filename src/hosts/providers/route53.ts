@@ -192,7 +192,7 @@ export default {
   // Route 53 accepts 0, which forbids caching altogether; 1 s is the floor the other hosts share.
   limits: {minTtl: 1},
   init: {
-    questions: [{flag: 'route53-hosted-zone-id', help: 'hosted zone id.', message: 'Hosted zone id:'}],
+    questions: [{flag: 'route53-hosted-zone-id', help: 'hosted zone id.', message: 'Hosted zone id:', example: 'Z0123456789ABCDEFGHIJ'}],
     settings: (a) => ({hostedZoneId: a['route53-hosted-zone-id']}),
   },
   create: (settings, deps) =>
