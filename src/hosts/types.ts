@@ -51,7 +51,7 @@ export class DnsHostError extends UserError {
 }
 
 export interface DnsHost {
-  /** manual | rfc2136 | powerdns | cloudflare | route53 */
+  /** Its module's name: the value of dns.host. */
   name: string
   /** True when apply() lands all changes together or none (one UPDATE message, one change batch). */
   atomic: boolean
