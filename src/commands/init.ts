@@ -1,13 +1,19 @@
-import {Flags} from '@oclif/core'
+import {Flags, type Interfaces} from '@oclif/core'
 import {input, select} from '@inquirer/prompts'
 import {mkdir, readFile, writeFile} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 import {createDnsClient} from '../dns/client.js'
+import {hostModules, hostNames} from '../hosts/registry.js'
 import {MxcutCommand} from '../lib/command.js'
 import {UserError} from '../lib/errors.js'
 import {dnsFlags, dnsSettings} from '../lib/flags.js'
 import {collectAnswers, configYaml, type Prompter} from '../plan/init.js'
 import {inspectDomain} from '../zone/inspect.js'
+
+/** One flag per question of every host (--tsig-secret, …), named and described by the host's module. */
+const hostFlags = Object.fromEntries(
+  hostModules.flatMap((h) => h.init.questions.map((q): [string, Interfaces.OptionFlag<string | undefined>] => [q.flag, Flags.string({description: `${h.name}: ${q.help}`})])),
+)
 
 export default class Init extends MxcutCommand {
   static override summary = 'Write a cutover config (plans/DOMAIN.yaml) with a wizard that reads live DNS for its defaults.'
@@ -26,14 +32,8 @@ export default class Init extends MxcutCommand {
     mx: Flags.string({description: 'Target MX as "PREFERENCE HOST" (repeatable); default: the profile\'s value for the domain.', multiple: true}),
     verification: Flags.string({description: 'Domain-verification TXT the target asks for (e.g. MS=ms12345678); "" to skip.'}),
     tenant: Flags.string({description: 'Microsoft 365 tenant name (contoso of contoso.onmicrosoft.com) for the DKIM CNAMEs; "" to skip.'}),
-    'dns-host': Flags.string({description: 'How DNS changes are made: manual, rfc2136, powerdns, cloudflare, route53.'}),
-    'rfc2136-server': Flags.string({description: 'rfc2136: primary server accepting UPDATE, IP[:PORT].'}),
-    'tsig-key-name': Flags.string({description: 'rfc2136: TSIG key name.'}),
-    'tsig-secret': Flags.string({description: 'rfc2136: TSIG secret reference, env:NAME or file:PATH.'}),
-    'powerdns-url': Flags.string({description: 'powerdns: API URL.'}),
-    'powerdns-api-key': Flags.string({description: 'powerdns: API key reference, env:NAME or file:PATH.'}),
-    'cloudflare-api-token': Flags.string({description: 'cloudflare: API token reference, env:NAME or file:PATH.'}),
-    'route53-hosted-zone-id': Flags.string({description: 'route53: hosted zone id.'}),
+    'dns-host': Flags.string({description: `How DNS changes are made: ${hostNames.join(', ')}.`}),
+    ...hostFlags,
     'lowered-ttl': Flags.string({description: 'MX TTL during the cutover (seconds or 5m). Default 300.'}),
     'final-ttl': Flags.string({description: "MX TTL after the cutover. Default: today's."}),
     strategy: Flags.string({description: 'replace (default) or staged.'}),

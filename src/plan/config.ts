@@ -3,13 +3,7 @@ import {z} from 'zod'
 import {parseDocument} from 'yaml'
 import {parseDomain} from '../dns/names.js'
 import {parseResolvers, parseServer} from '../dns/server.js'
-import {
-  cloudflareSettingsSchema,
-  hostNames,
-  powerdnsSettingsSchema,
-  rfc2136SettingsSchema,
-  route53SettingsSchema,
-} from '../hosts/settings.js'
+import {hostModules, hostNames} from '../hosts/registry.js'
 import {errorMessage, UserError} from '../lib/errors.js'
 import {SECRET_REF} from '../lib/secrets.js'
 import {getProfile, profileIds} from '../profiles/index.js'
@@ -107,12 +101,10 @@ const domainEntry = z.union([
   }),
 ])
 
-const hostSettings = {
-  rfc2136: rfc2136SettingsSchema.optional(),
-  powerdns: powerdnsSettingsSchema.optional(),
-  cloudflare: cloudflareSettingsSchema.optional(),
-  route53: route53SettingsSchema.optional(),
-}
+/** One optional dns.<name> block per host of the registry that takes settings. */
+const hostSettings = Object.fromEntries(
+  hostModules.flatMap((h): Array<[string, z.ZodOptional<z.ZodType>]> => (h.settings ? [[h.name, h.settings.optional()]] : [])),
+)
 
 const serverList = (what: string) =>
   z.array(z.string()).superRefine((values, ctx) => {
@@ -214,11 +206,13 @@ export const configSchema = z
       ctx.addIssue({code: 'custom', path: ['ttl', 'lowered'], message: `(${c.ttl.lowered}) must not exceed ttl.final (${c.ttl.final})`})
     }
     const host = c.dns.host
-    if (host !== 'manual' && c.dns[host] === undefined) {
+    // zod's inferred type of dns leaves out the blocks spread in from the registry: read them by name.
+    const blocks: Record<string, unknown> = c.dns
+    if (hostModules.some((h) => h.name === host && h.settings !== null) && blocks[host] === undefined) {
       ctx.addIssue({code: 'custom', path: ['dns', host], message: `is required when dns.host is ${host} (see: mxcut schema)`})
     }
-    for (const other of ['rfc2136', 'powerdns', 'cloudflare', 'route53'] as const) {
-      if (other !== host && c.dns[other] !== undefined) {
+    for (const {name: other} of hostModules) {
+      if (other !== host && blocks[other] !== undefined) {
         ctx.addIssue({code: 'custom', path: ['dns', other], message: `is given but dns.host is ${host}: set dns.host: ${other} or remove dns.${other}`})
       }
     }

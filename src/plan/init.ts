@@ -1,5 +1,6 @@
 import {parseDomain} from '../dns/names.js'
-import {hostNames, type HostName} from '../hosts/settings.js'
+import {getHostModule, hostModules} from '../hosts/registry.js'
+import type {HostModule} from '../hosts/types.js'
 import {errorMessage, UserError} from '../lib/errors.js'
 import {SECRET_REF} from '../lib/secrets.js'
 import {formatSeconds} from '../lib/time.js'
@@ -21,16 +22,11 @@ export interface InitFlags {
   verification?: string
   tenant?: string
   'dns-host'?: string
-  'rfc2136-server'?: string
-  'tsig-key-name'?: string
-  'tsig-secret'?: string
-  'powerdns-url'?: string
-  'powerdns-api-key'?: string
-  'cloudflare-api-token'?: string
-  'route53-hosted-zone-id'?: string
   'lowered-ttl'?: string
   'final-ttl'?: string
   strategy?: string
+  /** The hosts' own flags (--tsig-secret, …), as their modules name them. */
+  [hostFlag: string]: unknown
 }
 
 export interface Choice {
@@ -52,8 +48,9 @@ export interface InitAnswers {
   mx: string[]
   verification: string | null
   tenant: string | null
-  host: HostName
-  hostSettings: Record<string, unknown> | null
+  host: string
+  /** The dns.<host> block as answered; null for a host without settings. */
+  hostSettings: unknown
   lowered: number
   final: number | null
   strategy: 'replace' | 'staged'
@@ -89,12 +86,24 @@ const checkMx = (v: string) => {
   }
 }
 
+type Ask = (flag: string, q: {message: string; default?: string; check?: (v: string) => void}) => Promise<string>
+
+/** The host's own questions, in the order its module lists them, made into its dns.<host> block. */
+async function askHost(host: HostModule, ask: Ask): Promise<unknown> {
+  if (host.settings === null) return null
+  const answers: Record<string, string> = {}
+  for (const q of host.init.questions) {
+    answers[q.flag] = await ask(q.flag, {message: q.message, default: q.default, check: q.secret ? checkSecret(q.flag) : undefined})
+  }
+  return host.init.settings(answers)
+}
+
 /**
  * Asks (or takes from flags) every answer. `read` reads today's DNS for the
  * domain; its failure only removes the defaults it would have given.
  */
 export async function collectAnswers(flags: InitFlags, prompter: Prompter | null, read: (domain: string) => Promise<InspectReport>): Promise<InitAnswers> {
-  const ask = async (flag: keyof InitFlags, q: {message: string; default?: string; check?: (v: string) => void}): Promise<string> => {
+  const ask: Ask = async (flag, q) => {
     const given = flags[flag]
     if (typeof given === 'string') {
       q.check?.(given)
@@ -106,7 +115,7 @@ export async function collectAnswers(flags: InitFlags, prompter: Prompter | null
     }
     return (await prompter.input({message: q.message, default: q.default, validate: q.check ? validator(q.check) : undefined})).trim()
   }
-  const choose = async (flag: keyof InitFlags, q: {message: string; choices: Choice[]; default?: string}): Promise<string> => {
+  const choose = async (flag: string, q: {message: string; choices: Choice[]; default?: string}): Promise<string> => {
     const given = flags[flag]
     if (typeof given === 'string') {
       if (!q.choices.some((c) => c.value === given)) throw new UserError(`--${flag} must be one of ${q.choices.map((c) => c.value).join(', ')}`)
@@ -163,34 +172,10 @@ export async function collectAnswers(flags: InitFlags, prompter: Prompter | null
     ? (await ask('tenant', {message: 'Tenant name (contoso of contoso.onmicrosoft.com, for the DKIM CNAMEs; empty to skip):', default: ''})) || null
     : null
 
-  const host = (await choose('dns-host', {
-    message: 'How are DNS changes made?',
-    default: 'manual',
-    choices: hostNames.map((h) => ({
-      value: h,
-      name: {manual: 'manual: mxcut shows each change, you make it in your DNS console', rfc2136: 'rfc2136: DNS UPDATE signed with TSIG (BIND, Knot, PowerDNS)', powerdns: 'powerdns: PowerDNS HTTP API', cloudflare: 'cloudflare: Cloudflare API', route53: 'route53: Amazon Route 53 API'}[h],
-    })),
-  })) as HostName
-  let hostSettings: Record<string, unknown> | null = null
-  if (host === 'rfc2136') {
-    hostSettings = {
-      server: await ask('rfc2136-server', {message: 'Primary server that accepts UPDATE (IP[:PORT]):'}),
-      key: {
-        name: await ask('tsig-key-name', {message: 'TSIG key name:', default: 'mxcut'}),
-        algorithm: 'hmac-sha256',
-        secret: await ask('tsig-secret', {message: 'TSIG secret reference (env:NAME or file:PATH):', default: 'env:MXCUT_TSIG_SECRET', check: checkSecret('tsig-secret')}),
-      },
-    }
-  } else if (host === 'powerdns') {
-    hostSettings = {
-      url: await ask('powerdns-url', {message: 'PowerDNS API URL:', default: 'http://127.0.0.1:8081'}),
-      apiKey: await ask('powerdns-api-key', {message: 'API key reference (env:NAME or file:PATH):', default: 'env:PDNS_API_KEY', check: checkSecret('powerdns-api-key')}),
-    }
-  } else if (host === 'cloudflare') {
-    hostSettings = {apiToken: await ask('cloudflare-api-token', {message: 'API token reference (env:NAME or file:PATH):', default: 'env:CLOUDFLARE_API_TOKEN', check: checkSecret('cloudflare-api-token')})}
-  } else if (host === 'route53') {
-    hostSettings = {hostedZoneId: await ask('route53-hosted-zone-id', {message: 'Hosted zone id:'})}
-  }
+  const host = getHostModule(
+    await choose('dns-host', {message: 'How are DNS changes made?', default: 'manual', choices: hostModules.map((h) => ({value: h.name, name: h.label}))}),
+  )
+  const hostSettings = await askHost(host, ask)
 
   const loweredText = await ask('lowered-ttl', {message: 'MX TTL during the cutover (seconds or 5m):', default: '300', check: checkTtl('lowered-ttl')})
   const observedTtl = report?.mx.ttl ?? null
@@ -218,7 +203,7 @@ export async function collectAnswers(flags: InitFlags, prompter: Prompter | null
     mx,
     verification,
     tenant,
-    host,
+    host: host.name,
     hostSettings,
     lowered,
     final: final !== null && final === observedTtl ? null : final,

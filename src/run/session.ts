@@ -1,6 +1,6 @@
 import {createDnsClient, type DnsClient} from '../dns/client.js'
 import {DEFAULT_RESOLVERS, parseResolvers, parseServer, type DnsServer, type ServerSpec} from '../dns/server.js'
-import {createHost} from '../hosts/index.js'
+import {createHost} from '../hosts/registry.js'
 import {UserError} from '../lib/errors.js'
 import type {PlanState} from '../state/schema.js'
 import {discoverZone, type AuthServer} from '../zone/discover.js'

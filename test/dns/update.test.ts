@@ -1,7 +1,7 @@
 import {createRequire} from 'node:module'
 import {describe, expect, test} from 'vitest'
 import {buildUpdateMessage, CLASS, encodeRdata, OPCODE_UPDATE, parseResponseHeader, txtChunks} from '../../src/dns/update.js'
-import {prerequisitesFor, updatesFor} from '../../src/hosts/rfc2136.js'
+import {prerequisitesFor, updatesFor} from '../../src/hosts/providers/rfc2136.js'
 import type {RecordChange} from '../../src/hosts/types.js'
 
 const wire = createRequire(import.meta.url)('dns-packet') as {name: {decode: ((b: Buffer, o: number) => string) & {bytes: number}}}

@@ -1,6 +1,6 @@
 import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import {createDnsClient} from '../../src/dns/client.js'
-import {createHost} from '../../src/hosts/index.js'
+import {createHost} from '../../src/hosts/registry.js'
 import {DnsHostError, type RecordChange} from '../../src/hosts/types.js'
 import type {AuthServer} from '../../src/zone/discover.js'
 import {startLab, type Lab} from './lab.js'

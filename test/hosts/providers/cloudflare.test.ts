@@ -12,9 +12,9 @@ import http from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {inspect} from 'node:util'
 import {afterAll, beforeAll, beforeEach, describe, expect, test} from 'vitest'
-import {createDnsClient} from '../../src/dns/client.js'
-import {createHost} from '../../src/hosts/index.js'
-import {DnsHostError, type DnsHost} from '../../src/hosts/types.js'
+import {createDnsClient} from '../../../src/dns/client.js'
+import {createHost} from '../../../src/hosts/registry.js'
+import {DnsHostError, type DnsHost} from '../../../src/hosts/types.js'
 
 interface CfRecord {
   id: string

@@ -1,12 +1,20 @@
 import {z} from 'zod'
-import {canonicalName} from '../dns/names.js'
-import {errorMessage, UserError} from '../lib/errors.js'
-import {assertConnectionAllowed} from '../lib/loopback-guard.js'
-import {resolveSecret} from '../lib/secrets.js'
-import type {RRset} from '../zone/rrset.js'
-import {checkExpectations, fromText, toText} from './rdata.js'
-import type {PowerdnsSettings} from './settings.js'
-import {DnsHostError, type DnsHost, type DnsHostErrorKind, type RecordChange} from './types.js'
+import {canonicalName} from '../../dns/names.js'
+import {errorMessage, UserError} from '../../lib/errors.js'
+import {assertConnectionAllowed} from '../../lib/loopback-guard.js'
+import {resolveSecret, secretRefSchema} from '../../lib/secrets.js'
+import type {RRset} from '../../zone/rrset.js'
+import {checkExpectations, fromText, toText} from '../rdata.js'
+import {httpUrl} from '../settings.js'
+import {DnsHostError, type DnsHost, type DnsHostErrorKind, type HostModule, type RecordChange} from '../types.js'
+
+export const powerdnsSettingsSchema = z.strictObject({
+  url: httpUrl.describe('base URL of the PowerDNS API webserver, e.g. http://127.0.0.1:8081'),
+  apiKey: secretRefSchema.describe('env:NAME or file:PATH holding the X-API-Key'),
+  serverId: z.string().min(1).default('localhost'),
+})
+
+export type PowerdnsSettings = z.infer<typeof powerdnsSettingsSchema>
 
 /** The parts of the PowerDNS Authoritative API zone object mxcut reads (GET …/zones/ZONE). */
 const zoneSchema = z.object({
@@ -116,3 +124,18 @@ export function createPowerdnsHost(settings: PowerdnsSettings, deps: PowerdnsDep
 
   return {name: 'powerdns', atomic: true, read, apply, check}
 }
+
+export default {
+  name: 'powerdns',
+  label: 'powerdns: PowerDNS HTTP API',
+  settings: powerdnsSettingsSchema,
+  limits: {minTtl: 1},
+  init: {
+    questions: [
+      {flag: 'powerdns-url', help: 'API URL.', message: 'PowerDNS API URL:', default: 'http://127.0.0.1:8081'},
+      {flag: 'powerdns-api-key', help: 'API key reference, env:NAME or file:PATH.', message: 'API key reference (env:NAME or file:PATH):', default: 'env:PDNS_API_KEY', secret: true},
+    ],
+    settings: (a) => ({url: a['powerdns-url'], apiKey: a['powerdns-api-key']}),
+  },
+  create: (settings, deps) => createPowerdnsHost(settings, {zone: deps.zone, timeoutMs: deps.requestTimeoutMs}),
+} satisfies HostModule<typeof powerdnsSettingsSchema>

@@ -1,13 +1,12 @@
 import type {RecordType} from 'dns-packet'
-import type {HostDeps} from './index.js'
-import {canonicalName, relativeName} from '../dns/names.js'
-import type {MxData} from '../dns/records.js'
-import {serverLabel} from '../dns/server.js'
-import {formatDuration} from '../lib/time.js'
-import type {AuthServer} from '../zone/discover.js'
-import {rdataKeys, rrsetFrom, type RecordData, type RRset} from '../zone/rrset.js'
-import {matchesTarget, targetOf, toText} from './rdata.js'
-import {DnsHostError, type DnsHost, type RecordChange} from './types.js'
+import {canonicalName, relativeName} from '../../dns/names.js'
+import type {MxData} from '../../dns/records.js'
+import {serverLabel} from '../../dns/server.js'
+import {formatDuration} from '../../lib/time.js'
+import type {AuthServer} from '../../zone/discover.js'
+import {rdataKeys, rrsetFrom, type RecordData, type RRset} from '../../zone/rrset.js'
+import {matchesTarget, targetOf, toText} from '../rdata.js'
+import {DnsHostError, type DnsHost, type HostDeps, type HostModule, type RecordChange} from '../types.js'
 
 /** A change not yet served by one authoritative server, and what that server serves instead. */
 type Pending = {server: AuthServer; change: RecordChange; live: RRset | null; status: string}
@@ -147,3 +146,12 @@ export function createManualHost(deps: ManualDeps): DnsHost {
 
   return {name: 'manual', atomic: false, read, apply}
 }
+
+export default {
+  name: 'manual',
+  label: 'manual: mxcut shows each change, you make it in your DNS console',
+  settings: null,
+  limits: {minTtl: 1},
+  init: {questions: [], settings: () => null},
+  create: (_settings, deps) => createManualHost(deps),
+} satisfies HostModule<null>

@@ -1,18 +1,34 @@
 import {randomInt} from 'node:crypto'
 import * as packet from 'dns-packet'
 import type {RecordType} from 'dns-packet'
-import type {DnsClient} from '../dns/client.js'
-import {canonicalName} from '../dns/names.js'
-import {parseServer, serverLabel, type DnsServer} from '../dns/server.js'
-import {DnsTimeout} from '../dns/timeout.js'
-import {decodeSecret, signMessage, TSIG_ERRORS, verifyMessage, type TsigCheck, type TsigKey} from '../dns/tsig.js'
-import {buildUpdateMessage, parseResponseHeader, sendUpdate, UnsupportedTypeError, type UpdateRecord} from '../dns/update.js'
-import {errorMessage, UserError} from '../lib/errors.js'
-import {resolveSecret} from '../lib/secrets.js'
-import {rrsetFrom, type RRset} from '../zone/rrset.js'
-import {findConflict} from './rdata.js'
-import type {Rfc2136Settings} from './settings.js'
-import {DnsHostError, type DnsHost, type RecordChange} from './types.js'
+import {z} from 'zod'
+import type {DnsClient} from '../../dns/client.js'
+import {canonicalName} from '../../dns/names.js'
+import {parseServer, serverLabel, type DnsServer} from '../../dns/server.js'
+import {DnsTimeout} from '../../dns/timeout.js'
+import {decodeSecret, signMessage, TSIG_ERRORS, verifyMessage, type TsigCheck, type TsigKey} from '../../dns/tsig.js'
+import {buildUpdateMessage, parseResponseHeader, sendUpdate, UnsupportedTypeError, type UpdateRecord} from '../../dns/update.js'
+import {errorMessage, UserError} from '../../lib/errors.js'
+import {resolveSecret, secretRefSchema} from '../../lib/secrets.js'
+import {rrsetFrom, type RRset} from '../../zone/rrset.js'
+import {findConflict} from '../rdata.js'
+import {serverAddress} from '../settings.js'
+import {DnsHostError, type DnsHost, type HostModule, type RecordChange} from '../types.js'
+
+export const tsigKeySchema = z.strictObject({
+  name: z.string().min(1).describe('TSIG key name as configured on the server (key "NAME" { … } in named.conf)'),
+  algorithm: z.enum(['hmac-sha256', 'hmac-sha512']).default('hmac-sha256'),
+  secret: secretRefSchema.describe('env:NAME or file:PATH holding the base64 secret (tsig-keygen output)'),
+})
+
+export const rfc2136SettingsSchema = z.strictObject({
+  server: serverAddress.describe('primary server that accepts UPDATE: IP[:PORT]'),
+  zone: z.string().min(1).optional().describe('zone to update; default: the zone found by discovery'),
+  key: tsigKeySchema,
+  transport: z.enum(['udp', 'tcp']).default('udp').describe('udp falls back to TCP on truncation or silence'),
+})
+
+export type Rfc2136Settings = z.infer<typeof rfc2136SettingsSchema>
 
 /**
  * Prerequisites (RFC 2136 §2.4) from what the plan read: "RRset exists with
@@ -176,3 +192,19 @@ export function createRfc2136Host(settings: Rfc2136Settings, deps: Rfc2136Deps):
 
   return {name: 'rfc2136', atomic: true, read, apply, check}
 }
+
+export default {
+  name: 'rfc2136',
+  label: 'rfc2136: DNS UPDATE signed with TSIG (BIND, Knot, PowerDNS)',
+  settings: rfc2136SettingsSchema,
+  limits: {minTtl: 1},
+  init: {
+    questions: [
+      {flag: 'rfc2136-server', help: 'primary server accepting UPDATE, IP[:PORT].', message: 'Primary server that accepts UPDATE (IP[:PORT]):', example: '192.0.2.53'},
+      {flag: 'tsig-key-name', help: 'TSIG key name.', message: 'TSIG key name:', default: 'mxcut'},
+      {flag: 'tsig-secret', help: 'TSIG secret reference, env:NAME or file:PATH.', message: 'TSIG secret reference (env:NAME or file:PATH):', default: 'env:MXCUT_TSIG_SECRET', secret: true},
+    ],
+    settings: (a) => ({server: a['rfc2136-server'], key: {name: a['tsig-key-name'], algorithm: 'hmac-sha256', secret: a['tsig-secret']}}),
+  },
+  create: (settings, deps) => createRfc2136Host(settings, {zone: deps.zone, client: deps.client, timeoutMs: deps.requestTimeoutMs}),
+} satisfies HostModule<typeof rfc2136SettingsSchema>

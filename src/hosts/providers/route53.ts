@@ -1,13 +1,24 @@
 import type {Change, ResourceRecordSet, Route53Client, RRType} from '@aws-sdk/client-route-53'
-import {canonicalName} from '../dns/names.js'
-import {errorMessage, UserError} from '../lib/errors.js'
-import {assertConnectionAllowed, loopbackOnly} from '../lib/loopback-guard.js'
-import {resolveSecret} from '../lib/secrets.js'
-import {formatDuration} from '../lib/time.js'
-import type {RecordData, RRset} from '../zone/rrset.js'
-import {findConflict, fromText, toText} from './rdata.js'
-import type {Route53Settings} from './settings.js'
-import {DnsHostError, type DnsHost, type RecordChange} from './types.js'
+import {z} from 'zod'
+import {canonicalName} from '../../dns/names.js'
+import {errorMessage, UserError} from '../../lib/errors.js'
+import {assertConnectionAllowed, loopbackOnly} from '../../lib/loopback-guard.js'
+import {resolveSecret, secretRefSchema} from '../../lib/secrets.js'
+import {formatDuration} from '../../lib/time.js'
+import type {RecordData, RRset} from '../../zone/rrset.js'
+import {findConflict, fromText, toText} from '../rdata.js'
+import {httpUrl} from '../settings.js'
+import {DnsHostError, type DnsHost, type HostModule, type RecordChange} from '../types.js'
+
+export const route53SettingsSchema = z.strictObject({
+  hostedZoneId: z.string().min(1).describe('e.g. Z0123456789ABCDEFGHIJ'),
+  region: z.string().min(1).optional().describe('default us-east-1 (Route 53 is global)'),
+  endpoint: httpUrl.optional().describe('API endpoint; default the AWS Route 53 endpoint'),
+  accessKeyId: secretRefSchema.optional(),
+  secretAccessKey: secretRefSchema.optional(),
+})
+
+export type Route53Settings = z.infer<typeof route53SettingsSchema>
 
 export const ROUTE53_ENDPOINT = 'https://route53.amazonaws.com'
 
@@ -173,3 +184,21 @@ export function createRoute53Host(settings: Route53Settings, deps: Route53Deps):
 
   return {name: 'route53', atomic: true, read, apply}
 }
+
+export default {
+  name: 'route53',
+  label: 'route53: Amazon Route 53 API',
+  settings: route53SettingsSchema,
+  // Route 53 accepts 0, which forbids caching altogether; 1 s is the floor the other hosts share.
+  limits: {minTtl: 1},
+  init: {
+    questions: [{flag: 'route53-hosted-zone-id', help: 'hosted zone id.', message: 'Hosted zone id:', example: 'Z0123456789ABCDEFGHIJ'}],
+    settings: (a) => ({hostedZoneId: a['route53-hosted-zone-id']}),
+  },
+  create: (settings, deps) =>
+    createRoute53Host(settings, {
+      zone: deps.zone,
+      pollIntervalMs: deps.pollIntervalMs,
+      timeoutMs: deps.timeoutMs,
+    }),
+} satisfies HostModule<typeof route53SettingsSchema>

@@ -1,13 +1,22 @@
 import type Cloudflare from 'cloudflare'
-import {canonicalName} from '../dns/names.js'
-import type {MxData} from '../dns/records.js'
-import {errorMessage, UserError} from '../lib/errors.js'
-import {assertConnectionAllowed} from '../lib/loopback-guard.js'
-import {resolveSecret} from '../lib/secrets.js'
-import type {RecordData, RRset} from '../zone/rrset.js'
-import {checkExpectations, parseTxt, toText, txtText} from './rdata.js'
-import type {CloudflareSettings} from './settings.js'
-import {DnsHostError, type DnsHost, type RecordChange} from './types.js'
+import {z} from 'zod'
+import {canonicalName} from '../../dns/names.js'
+import type {MxData} from '../../dns/records.js'
+import {errorMessage, UserError} from '../../lib/errors.js'
+import {assertConnectionAllowed} from '../../lib/loopback-guard.js'
+import {resolveSecret, secretRefSchema} from '../../lib/secrets.js'
+import type {RecordData, RRset} from '../../zone/rrset.js'
+import {checkExpectations, parseTxt, toText, txtText} from '../rdata.js'
+import {httpUrl} from '../settings.js'
+import {DnsHostError, type DnsHost, type HostModule, type RecordChange} from '../types.js'
+
+export const cloudflareSettingsSchema = z.strictObject({
+  apiToken: secretRefSchema.describe('env:NAME or file:PATH holding an API token with Zone.DNS edit'),
+  zoneId: z.string().min(1).optional().describe('default: looked up by zone name'),
+  baseUrl: httpUrl.optional().describe('API endpoint; default https://api.cloudflare.com/client/v4'),
+})
+
+export type CloudflareSettings = z.infer<typeof cloudflareSettingsSchema>
 
 export const CLOUDFLARE_API = 'https://api.cloudflare.com/client/v4'
 /** Cloudflare shows TTL 1 as "Auto", which its servers answer as 300 s. */
@@ -161,3 +170,24 @@ export function createCloudflareHost(settings: CloudflareSettings, deps: Cloudfl
 
   return {name: 'cloudflare', atomic: true, read, apply}
 }
+
+export default {
+  name: 'cloudflare',
+  label: 'cloudflare: Cloudflare API',
+  settings: cloudflareSettingsSchema,
+  // Cloudflare's API refuses TTLs under 60 s outside Enterprise zones (30 s there); 1 means "Auto" (300 s).
+  limits: {minTtl: 60},
+  init: {
+    questions: [
+      {
+        flag: 'cloudflare-api-token',
+        help: 'API token reference, env:NAME or file:PATH.',
+        message: 'API token reference (env:NAME or file:PATH):',
+        default: 'env:CLOUDFLARE_API_TOKEN',
+        secret: true,
+      },
+    ],
+    settings: (a) => ({apiToken: a['cloudflare-api-token']}),
+  },
+  create: (settings, deps) => createCloudflareHost(settings, {zone: deps.zone, timeoutMs: deps.requestTimeoutMs}),
+} satisfies HostModule<typeof cloudflareSettingsSchema>
