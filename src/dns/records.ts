@@ -23,6 +23,9 @@ export interface TlsaData {
   certificate: string
 }
 
+/** The data of one record as mxcut compares and stores it (TXT joined, names canonical). */
+export type RecordData = string | MxData | SoaData | TlsaData
+
 /** One resource record in the form mxcut compares: names canonical, TXT joined. */
 export type Rr =
   | {name: string; type: 'A' | 'AAAA' | 'CNAME' | 'NS' | 'PTR' | 'DNAME'; ttl: number; data: string}

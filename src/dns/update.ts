@@ -1,7 +1,7 @@
 import {randomInt} from 'node:crypto'
 import {createRequire} from 'node:module'
 import {assertConnectionAllowed} from '../lib/loopback-guard.js'
-import type {RecordData} from '../zone/rrset.js'
+import type {RecordData} from './records.js'
 import {canonicalName} from './names.js'
 import type {MxData, SoaData, TlsaData} from './records.js'
 import type {DnsServer} from './server.js'

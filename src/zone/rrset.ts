@@ -1,8 +1,8 @@
-import type {MxData, Rr, SoaData, TlsaData} from '../dns/records.js'
+import type {MxData, RecordData, Rr} from '../dns/records.js'
 import {rdataText} from '../dns/records.js'
 import {canonicalName} from '../dns/names.js'
 
-export type RecordData = string | MxData | SoaData | TlsaData
+export type {RecordData} from '../dns/records.js'
 
 /** All records of one name and type, with the TTL the server gave them. */
 export interface RRset {
