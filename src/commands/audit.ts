@@ -1,22 +1,8 @@
 import {Args, Flags} from '@oclif/core'
-import {auditDomains, type AuditOptions, type BatchResult} from '../audit/audit.js'
-import {summarize} from '../audit/codes.js'
-import {renderAudit, renderBatchLine} from '../audit/render.js'
 import type {AuditReport} from '../audit/types.js'
-import {createDnsClient} from '../dns/client.js'
-import {parseDomain} from '../dns/names.js'
 import {MxcutCommand} from '../lib/command.js'
-import {UserError} from '../lib/errors.js'
-import {dnsSettings} from '../dns/settings.js'
 import {dnsFlags} from '../lib/flags.js'
-import {auditTarget, configDomains, loadConfig, type Config} from '../plan/config.js'
-import {getProfile} from '../profiles/index.js'
-
-export interface AuditBatchJson {
-  domains: AuditReport[]
-  failed: Array<{domain: string; error: string}>
-  summary: {error: number; warning: number; info: number}
-}
+import {runAuditCommand, type AuditBatchJson} from '../plan/audit-domains.js'
 
 export default class Audit extends MxcutCommand {
   static override summary = 'Pre-flight checks for a cutover: every finding that could lose mail, with what to do.'
@@ -51,62 +37,20 @@ Exit status: 0 when no finding has severity error, 1 when some do, 2 on bad inpu
 
   async run(): Promise<AuditReport | AuditBatchJson> {
     const {argv, flags} = await this.parse(Audit)
-    const config: Config | null = flags.config ? await loadConfig(flags.config) : null
-    const fromArgs = (argv as string[]).map((d) => parseDomain(d))
-    const domains = fromArgs.length > 0 ? fromArgs : config ? configDomains(config).map((d) => d.name) : []
-    if (domains.length === 0) throw new UserError('give the domain to audit (mxcut audit contoso.com) or a config with --config FILE')
-    const unique = [...new Set(domains)]
-
-    const profileId = flags.to ?? config?.target.profile
-    const profile = profileId ? getProfile(profileId) : null
-    if (profile?.id === 'custom' && !config) {
-      throw new UserError('the custom profile takes its MX from a config: give --config FILE with target.mx (see: mxcut profiles)')
-    }
-    const settings = dnsSettings(flags, {resolvers: config?.resolvers, nameservers: config?.dns.nameservers})
-    const source = config && config.source.profile !== 'auto' ? getProfile(config.source.profile) : undefined
-    const client = createDnsClient({timeoutMs: settings.timeoutMs})
-    const base: Omit<AuditOptions, 'target'> = {
-      client,
-      ...settings,
-      ...(source !== undefined ? {source} : {}),
+    const result = await runAuditCommand({
+      domains: argv as string[],
+      to: flags.to,
+      configPath: flags.config,
       smtp: flags.smtp,
       smtpPort: flags['smtp-port'],
       probeTimeoutMs: flags['probe-timeout'],
       httpsPort: flags['mta-sts-port'],
-    }
-    const results: BatchResult[] = await auditDomains(unique, {
-      ...base,
       concurrency: flags.concurrency,
-      targetFor: (domain: string) => {
-        if (!profile) return null
-        // The config's per-domain values apply only when it names the same provider.
-        if (!config || getProfile(config.target.profile).id !== profile.id) return {profile}
-        const t = auditTarget(config, domain)
-        return {profile, overrides: {...(t.mx ? {mx: t.mx} : {}), ...(t.verification ? {verification: t.verification} : {}), ...(t.spfInclude ? {spfInclude: t.spfInclude} : {})}}
-      },
+      dns: flags,
+      json: this.jsonEnabled(),
+      log: (line) => this.log(line),
     })
-
-    if (unique.length === 1) {
-      const only = results[0]
-      if (!only.ok) throw new UserError(only.error)
-      if (!this.jsonEnabled()) this.log(renderAudit(only.audit))
-      if (only.audit.report.summary.error > 0) process.exitCode = 1
-      return only.audit.report
-    }
-
-    const reports = results.flatMap((r) => (r.ok ? [r.audit.report] : []))
-    const failed = results.flatMap((r) => (r.ok ? [] : [{domain: r.domain, error: r.error}]))
-    const summary = summarize(reports.flatMap((r) => r.findings))
-    if (!this.jsonEnabled()) {
-      for (const r of results) {
-        if (r.ok) {
-          this.log(renderAudit(r.audit))
-          this.log('')
-        }
-      }
-      for (const r of results) this.log(renderBatchLine(r.domain, r.ok ? r.audit.report.summary : null, r.ok ? undefined : r.error))
-    }
-    process.exitCode = failed.length > 0 ? 2 : summary.error > 0 ? 1 : 0
-    return {domains: reports, failed, summary}
+    process.exitCode = result.exitCode
+    return result.json
   }
 }

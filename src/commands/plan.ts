@@ -1,15 +1,7 @@
 import {Args, Flags} from '@oclif/core'
-import {resolve} from 'node:path'
-import type {LookupCache} from '../audit/lookup.js'
-import {createDnsClient} from '../dns/client.js'
 import {MxcutCommand} from '../lib/command.js'
-import {dnsSettings} from '../dns/settings.js'
 import {dnsFlags} from '../lib/flags.js'
-import {configDomains, loadConfig} from '../plan/config.js'
-import {planDomain} from '../plan/pipeline.js'
-import {toPlanState} from '../plan/plan-file.js'
-import {assertReplaceable, defaultPlanPath, writePlanFile} from '../state/file.js'
-import {planJson, renderMarkdown, renderText} from '../plan/render.js'
+import {makePlans, type MadePlans} from '../plan/make.js'
 
 export default class Plan extends MxcutCommand {
   static override summary = 'Read live DNS and write a reviewable cutover plan; changes no DNS.'
@@ -39,49 +31,21 @@ A plan is refused (exit 1, no file written) when the authoritative servers disag
     ...dnsFlags,
   }
 
-  async run(): Promise<Record<string, unknown>> {
+  async run(): Promise<MadePlans['json']> {
     const {args, flags} = await this.parse(Plan)
-    const config = await loadConfig(args.config)
-    const settings = dnsSettings(flags, {resolvers: config.resolvers, nameservers: config.dns.nameservers})
-    const client = createDnsClient({timeoutMs: settings.timeoutMs})
-    const domains = configDomains(config)
-    const several = domains.length > 1
-    const cache: LookupCache = new Map()
-    const results: Array<Record<string, unknown>> = []
-    const reviews: string[] = []
-    let refused = 0
-    const audit = {audit: flags.audit, smtp: flags.smtp === true, ...(flags['mta-sts-port'] ? {httpsPort: flags['mta-sts-port']} : {})}
-    for (const entry of domains) {
-      const now = new Date()
-      const plan = await planDomain(entry.name, config, {...settings, client, cache, now: () => now, audit})
-      let planFile: string | null = null
-      if (plan.blockers.length === 0) {
-        planFile = flags.out ? (several ? defaultPlanPath(entry.name, flags.out) : flags.out) : defaultPlanPath(entry.name)
-        if (!flags.force) await assertReplaceable(planFile)
-        // The servers used now are the ones the run must read too (a lab, a split-horizon network).
-        const effective = {
-          ...config,
-          dns: {...config.dns, nameservers: flags.nameserver ?? config.dns.nameservers},
-          ...(flags.resolver ? {resolvers: flags.resolver} : {}),
-        }
-        await writePlanFile(planFile, toPlanState(plan, effective, resolve(args.config), audit))
-      } else {
-        refused++
-      }
-      const renderOptions = {planFile, now}
-      results.push(planJson(plan, renderOptions))
-      if (flags.format === 'md') reviews.push(renderMarkdown(plan, renderOptions))
-      else if (flags.format === 'text') reviews.push(renderText(plan, renderOptions))
-    }
-    const output = {plans: results, refused}
-    if (!this.jsonEnabled()) {
-      if (flags.format === 'json') this.log(JSON.stringify(output, null, 2))
-      else this.log(reviews.join(flags.format === 'md' ? '\n---\n\n' : '\n\n'))
-    }
-    if (refused > 0) {
+    const made = await makePlans({
+      configPath: args.config,
+      out: flags.out,
+      format: flags.format === 'md' || flags.format === 'json' ? flags.format : 'text',
+      force: flags.force,
+      audit: {audit: flags.audit, smtp: flags.smtp === true, ...(flags['mta-sts-port'] ? {httpsPort: flags['mta-sts-port']} : {})},
+      dns: flags,
+    })
+    if (!this.jsonEnabled()) this.log(made.review)
+    if (made.refusal) {
       process.exitCode = 1
-      if (!this.jsonEnabled()) process.stderr.write(`mxcut: ${refused === domains.length ? 'plan refused' : `${refused} of ${domains.length} plans refused`}: ${results.flatMap((r) => (r.blockers as Array<{code: string}>).map((b) => b.code)).join(', ')} (see the review)\n`)
+      if (!this.jsonEnabled()) process.stderr.write(`mxcut: ${made.refusal}\n`)
     }
-    return output
+    return made.json
   }
 }

@@ -301,8 +301,26 @@ function rollbackMarkdown(plan: CutoverPlan, options: RenderOptions): string[] {
   return out
 }
 
+/** One plan as `plan --json` shows it. */
+export interface PlanJson {
+  domain: string
+  zone: string
+  strategy: CutoverPlan['strategy']
+  planFile: string | null
+  blocked: boolean
+  blockers: CutoverPlan['blockers']
+  target: CutoverPlan['target']
+  source: CutoverPlan['source']
+  observed: CutoverPlan['observed']
+  ttl: CutoverPlan['ttl']
+  findings: Array<CutoverPlan['findings'][number] & {handledBy: string | null}>
+  notes: string[]
+  steps: Array<Step & {estimatedStart: string; estimatedEnd: string}>
+  rollback: CutoverPlan['rollback']
+}
+
 /** --format json / --json: the plan as data, with the review's computed times. */
-export function planJson(plan: CutoverPlan, options: RenderOptions): Record<string, unknown> {
+export function planJson(plan: CutoverPlan, options: RenderOptions): PlanJson {
   const t = timeline(plan)
   return {
     domain: plan.domain,

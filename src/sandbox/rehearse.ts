@@ -15,18 +15,20 @@ import {toPlanState} from '../plan/plan-file.js'
 import {resolveTarget} from '../plan/target.js'
 import {getProfile} from '../profiles/index.js'
 import {buildRunnerDeps} from '../run/effects.js'
-import {memoryJournal} from '../run/journal.js'
+import {memoryJournal, type Journal} from '../run/journal.js'
 import {runPlan, type RunOutcome} from '../run/runner.js'
+import type {RunnerDeps} from '../run/types.js'
 import {createUi} from '../run/ui.js'
 import {finalMx, targetVerification} from '../state/queries.js'
 import type {PlanState, Step} from '../state/schema.js'
 import type {AuthServer} from '../zone/discover.js'
 import {rdataKeys, type RRset} from '../zone/rrset.js'
 import type {StartingState} from './demo.js'
+import type {Actor, SimClock} from './clock.js'
 import {createSimClock, DEFAULT_SANDBOX_RESOLVERS, startSandbox, type ResolverSpec, type Sandbox} from './index.js'
 import {startSenders, type MailReport, type Readiness} from './mail.js'
 import {buildReport, type RehearsalReport} from './report.js'
-import {worldNeeds, worldZone} from './world.js'
+import {worldNeeds, worldZone, type WorldNeeds} from './world.js'
 import {createZone} from './zone.js'
 
 /** Per query inside the sandbox: loopback answers in well under a millisecond, the slow resolver in its delay. */
@@ -59,23 +61,89 @@ export interface Rehearsal {
  */
 export async function rehearse(options: RehearseOptions): Promise<Rehearsal> {
   const realStart = performance.now()
-  const {start} = options
-  const zone = canonicalName(start.zone)
+  const zone = canonicalName(options.start.zone)
+  const domain = canonicalName(options.source.kind === 'plan' ? options.source.plan.domain : options.source.domain)
+  const needs = standIns(options, zone, domain)
+  const {sandbox, clock, nsNames} = await startRehearsalSandbox(options, zone, needs)
+  const previousSecret = process.env[TSIG_ENV]
+  // From here on nothing may leave the machine (the audit's MTA-STS fetch included), whatever the records say.
+  const previousGuard = process.env.MXCUT_LOOPBACK_ONLY
+  process.env.MXCUT_LOOPBACK_ONLY = '1'
+  try {
+    const env: SandboxEnv = {
+      sandbox,
+      zone,
+      domain,
+      clock,
+      client: createDnsClient({timeoutMs: SANDBOX_QUERY_TIMEOUT_MS, retries: 2}),
+      authServers: sandbox.nameservers.map((s, i) => ({...s, host: nsNames[i]})),
+      resolvers: sandbox.resolvers.map((r) => r.server),
+    }
+    const {plan, cutover} = await planOrRestart(options, env)
+    const readiness = readinessFor(plan, sandbox, options.start, domain)
+    const senders = startSenders({clock, domain, resolvers: sandbox.resolvers, readiness: readiness.readiness, timeoutMs: SANDBOX_QUERY_TIMEOUT_MS})
+    const runner = clock.actor('runner')
+    process.env[TSIG_ENV] = sandbox.tsig.secret.toString('base64')
+    const journal = memoryJournal(() => clock.now())
+    let latest = plan
+    const deps = rehearsalDeps(env, runner, options.write, journal, (p) => {
+      latest = p
+      readiness.observe(p)
+    })
+    const startedAt = clock.now()
+    let outcome: RunOutcome
+    try {
+      const result = await runPlan(plan, deps, {yes: true, resumeCommand: options.commandLine})
+      outcome = result.outcome
+      latest = result.plan
+    } catch (err) {
+      outcome = {kind: 'failed', step: latest.steps.find((s) => s.status === 'running' || s.status === 'failed')?.id ?? '?', message: err instanceof Error ? err.message : String(err)}
+    } finally {
+      runner.done()
+    }
+    const finishedAt = clock.now()
+    const mail: MailReport = await senders.stop()
+    const finalState = await readFinal(env.client, sandbox, domain)
+    const report = buildReport({plan: latest, cutover, outcome, sandbox, domain, startedAt, finishedAt, realMs: performance.now() - realStart, mail, readiness: readiness.summary(), finalState, standIns: needs, journal: journal.entries})
+    return {report, plan: latest}
+  } finally {
+    if (previousSecret === undefined) delete process.env[TSIG_ENV]
+    else process.env[TSIG_ENV] = previousSecret
+    await sandbox.close()
+    if (previousGuard === undefined) delete process.env.MXCUT_LOOPBACK_ONLY
+    else process.env.MXCUT_LOOPBACK_ONLY = previousGuard
+  }
+}
+
+/** The sandbox of one rehearsal and how to reach it. */
+interface SandboxEnv {
+  sandbox: Sandbox
+  zone: string
+  domain: string
+  clock: SimClock
+  client: DnsClient
+  authServers: AuthServer[]
+  resolvers: DnsServer[]
+}
+
+/** Names outside the zone the cutover needs to resolve (target MX hosts, SPF includes, DKIM targets): the sandbox's world stands in for them. */
+function standIns(options: RehearseOptions, zone: string, domain: string): WorldNeeds {
   const planInput = options.source.kind === 'plan' ? options.source.plan : null
   const config = options.source.kind === 'config' ? options.source.config : null
-  const domain = canonicalName(planInput?.domain ?? (options.source.kind === 'config' ? options.source.domain : zone))
-
   const target = config ? resolveTarget(config, domain) : null
   const sourceInclude = config && config.source.profile !== 'auto' ? getProfile(config.source.profile).spfInclude : null
   const planned = planInput ? planChanges(planInput) : []
   // A plan names its target as the pre-flight audits it: that audit must resolve the same names.
   const recorded = planInput?.preflight ? auditedTarget(getProfile(planInput.preflight.target.profile), domain, planInput.preflight.target) : null
-  const needs = worldNeeds(zone, [...start.rrsets, ...planned], {
+  return worldNeeds(zone, [...options.start.rrsets, ...planned], {
     hosts: [...(target?.mx.map((m) => m.exchange) ?? []), ...(target?.autodiscover ? [target.autodiscover.value] : []), ...(recorded?.mx.map((m) => m.exchange) ?? [])],
     spf: [...(target?.spfInclude ? [target.spfInclude] : []), ...(sourceInclude ? [sourceInclude] : []), ...(recorded?.spfInclude ? [recorded.spfInclude] : [])],
     dkim: target?.dkim.filter((d) => d.type === 'CNAME').map((d) => d.value) ?? [],
   })
+}
 
+async function startRehearsalSandbox(options: RehearseOptions, zone: string, needs: WorldNeeds): Promise<{sandbox: Sandbox; clock: SimClock; nsNames: string[]}> {
+  const {start} = options
   const clock = createSimClock()
   const nsNames = [`ns1.${zone}`, `ns2.${zone}`]
   const zoneData = createZone(zone, {ttl: start.soa.ttl, data: {...start.soa}}, [
@@ -92,105 +160,54 @@ export async function rehearse(options: RehearseOptions): Promise<Rehearsal> {
     secondaryLagMs: options.secondaryLagMs,
     upstreamTimeoutMs: SANDBOX_QUERY_TIMEOUT_MS,
   })
-  const previousSecret = process.env[TSIG_ENV]
-  // From here on nothing may leave the machine (the audit's MTA-STS fetch included), whatever the records say.
-  const previousGuard = process.env.MXCUT_LOOPBACK_ONLY
-  process.env.MXCUT_LOOPBACK_ONLY = '1'
-  try {
-    const client = createDnsClient({timeoutMs: SANDBOX_QUERY_TIMEOUT_MS, retries: 2})
-    const authServers: AuthServer[] = sandbox.nameservers.map((s, i) => ({...s, host: nsNames[i]}))
-    const resolverServers: DnsServer[] = sandbox.resolvers.map((r) => r.server)
+  return {sandbox, clock, nsNames}
+}
 
-    let plan: PlanState
-    let cutover: CutoverPlan | null = null
-    if (options.source.kind === 'config') {
-      // The sandbox has DNS only: no SMTP server or MTA-STS policy host to probe.
-      cutover = await planDomain(domain, options.source.config, {
-        client,
-        resolvers: resolverServers,
-        nameservers: authServers,
-        timeoutMs: SANDBOX_QUERY_TIMEOUT_MS,
-        probeTimeoutMs: SANDBOX_QUERY_TIMEOUT_MS,
-        now: () => new Date(clock.now()),
-        audit: {audit: true, smtp: false},
-      })
-      if (cutover.blockers.length > 0) {
-        throw new UserError(`the plan is refused in the sandbox too: ${cutover.blockers.map((b) => `${b.code} (${b.message})`).join('; ')}`)
-      }
-      plan = toPlanState(cutover, options.source.config, options.source.configPath)
-    } else {
-      plan = restart(options.source.plan)
-    }
-
-    const readiness = readinessFor(plan, sandbox, start, domain)
-    const senders = startSenders({clock, domain, resolvers: sandbox.resolvers, readiness: readiness.readiness, timeoutMs: SANDBOX_QUERY_TIMEOUT_MS})
-    const runner = clock.actor('runner')
-    process.env[TSIG_ENV] = sandbox.tsig.secret.toString('base64')
-    const host = createHost(
-      {host: 'rfc2136', rfc2136: {server: `${sandbox.primary.server.address}:${sandbox.primary.server.port}`, zone, key: {name: sandbox.tsig.name, algorithm: sandbox.tsig.algorithm, secret: `env:${TSIG_ENV}`}}},
-      {zone, client, authServers, print: options.write, requestTimeoutMs: 2000},
-    )
-    const journal = memoryJournal(() => clock.now())
-    let latest = plan
-    const deps = buildRunnerDeps({
-      host,
-      client,
-      authServers,
-      resolvers: resolverServers,
-      timeoutMs: SANDBOX_QUERY_TIMEOUT_MS,
-      clock: runner,
-      // Every line carries the simulated local time, as a log of the real run would.
-      ui: createUi({interactive: false, write: (t) => t.replace(/\n$/, '').split('\n').forEach((l) => options.write(`${dim(formatClock(runner.now()))}  ${l}`))}),
-      prompter: null,
-      async save(p) {
-        latest = p
-        readiness.observe(p)
-      },
-      journal,
-      // The runner's own timeouts, so a rehearsal fails where the real run would; only queries are quicker on loopback.
-      timing: {queryTimeoutMs: SANDBOX_QUERY_TIMEOUT_MS},
-      // One sample per resolver (each has one cache), polled on the simulated clock.
-      watch: {samples: 1, maxIntervalMs: 60_000, nearIntervalMs: 1000},
-      smtpProbe: false,
-      probeTimeoutMs: SANDBOX_QUERY_TIMEOUT_MS,
-    })
-    const startedAt = clock.now()
-    let outcome: RunOutcome
-    try {
-      const result = await runPlan(plan, deps, {yes: true, resumeCommand: options.commandLine})
-      outcome = result.outcome
-      latest = result.plan
-    } catch (err) {
-      outcome = {kind: 'failed', step: latest.steps.find((s) => s.status === 'running' || s.status === 'failed')?.id ?? '?', message: err instanceof Error ? err.message : String(err)}
-    } finally {
-      runner.done()
-    }
-    const finishedAt = clock.now()
-    const mail: MailReport = await senders.stop()
-    const finalState = await readFinal(client, sandbox, domain)
-    const report = buildReport({
-      plan: latest,
-      cutover,
-      outcome,
-      sandbox,
-      domain,
-      startedAt,
-      finishedAt,
-      realMs: performance.now() - realStart,
-      mail,
-      readiness: readiness.summary(),
-      finalState,
-      standIns: needs,
-      journal: journal.entries,
-    })
-    return {report, plan: latest}
-  } finally {
-    if (previousSecret === undefined) delete process.env[TSIG_ENV]
-    else process.env[TSIG_ENV] = previousSecret
-    await sandbox.close()
-    if (previousGuard === undefined) delete process.env.MXCUT_LOOPBACK_ONLY
-    else process.env.MXCUT_LOOPBACK_ONLY = previousGuard
+/** Plans against the sandbox as mxcut plan does against live DNS, or takes a plan made earlier back to its first step. */
+async function planOrRestart(options: RehearseOptions, env: SandboxEnv): Promise<{plan: PlanState; cutover: CutoverPlan | null}> {
+  if (options.source.kind === 'plan') return {plan: restart(options.source.plan), cutover: null}
+  // The sandbox has DNS only: no SMTP server or MTA-STS policy host to probe.
+  const cutover = await planDomain(env.domain, options.source.config, {
+    client: env.client,
+    resolvers: env.resolvers,
+    nameservers: env.authServers,
+    timeoutMs: SANDBOX_QUERY_TIMEOUT_MS,
+    probeTimeoutMs: SANDBOX_QUERY_TIMEOUT_MS,
+    now: () => new Date(env.clock.now()),
+    audit: {audit: true, smtp: false},
+  })
+  if (cutover.blockers.length > 0) {
+    throw new UserError(`the plan is refused in the sandbox too: ${cutover.blockers.map((b) => `${b.code} (${b.message})`).join('; ')}`)
   }
+  return {plan: toPlanState(cutover, options.source.config, options.source.configPath), cutover}
+}
+
+/** The runner's effects against the sandbox: its primary through RFC 2136, its resolvers, the simulated clock. */
+function rehearsalDeps(env: SandboxEnv, runner: Actor, write: (line: string) => void, journal: Journal, saved: (plan: PlanState) => void): RunnerDeps {
+  const {sandbox, zone} = env
+  const host = createHost(
+    {host: 'rfc2136', rfc2136: {server: `${sandbox.primary.server.address}:${sandbox.primary.server.port}`, zone, key: {name: sandbox.tsig.name, algorithm: sandbox.tsig.algorithm, secret: `env:${TSIG_ENV}`}}},
+    {zone, client: env.client, authServers: env.authServers, print: write, requestTimeoutMs: 2000},
+  )
+  return buildRunnerDeps({
+    host,
+    client: env.client,
+    authServers: env.authServers,
+    resolvers: env.resolvers,
+    timeoutMs: SANDBOX_QUERY_TIMEOUT_MS,
+    clock: runner,
+    // Every line carries the simulated local time, as a log of the real run would.
+    ui: createUi({interactive: false, write: (t) => t.replace(/\n$/, '').split('\n').forEach((l) => write(`${dim(formatClock(runner.now()))}  ${l}`))}),
+    prompter: null,
+    save: async (p) => saved(p),
+    journal,
+    // The runner's own timeouts, so a rehearsal fails where the real run would; only queries are quicker on loopback.
+    timing: {queryTimeoutMs: SANDBOX_QUERY_TIMEOUT_MS},
+    // One sample per resolver (each has one cache), polled on the simulated clock.
+    watch: {samples: 1, maxIntervalMs: 60_000, nearIntervalMs: 1000},
+    smtpProbe: false,
+    probeTimeoutMs: SANDBOX_QUERY_TIMEOUT_MS,
+  })
 }
 
 /** A plan made earlier, set back to its first step: the sandbox starts from the state it observed. */
@@ -198,7 +215,7 @@ function restart(plan: PlanState): PlanState {
   const copy: PlanState = structuredClone(plan)
   delete copy.pausedAt
   delete copy.rollback
-  for (const step of copy.steps) {
+  for (const step of [...copy.steps, ...(copy.rollbackPlan?.procedures.flatMap((p) => p.steps) ?? [])]) {
     step.status = 'pending'
     for (const key of ['notBefore', 'startedAt', 'finishedAt', 'evidence', 'error'] as const) delete step[key]
   }

@@ -1,7 +1,7 @@
 import {randomInt} from 'node:crypto'
 import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import {auditDomain, auditDomains, type AuditOptions} from '../../src/audit/audit.js'
-import type {AuditBatchJson} from '../../src/commands/audit.js'
+import type {AuditBatchJson} from '../../src/plan/audit-domains.js'
 import {createDnsClient} from '../../src/dns/client.js'
 import {serverLabel} from '../../src/dns/server.js'
 import {microsoft365} from '../../src/profiles/index.js'

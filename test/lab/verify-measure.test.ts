@@ -5,7 +5,7 @@ import {createDnsClient} from '../../src/dns/client.js'
 import {serverLabel, type DnsServer} from '../../src/dns/server.js'
 import {verifyPropagation, type VerifyReport} from '../../src/verify/verify.js'
 import {watchPropagation} from '../../src/verify/watch.js'
-import type {VerifyJson} from '../../src/commands/verify.js'
+import type {VerifyJson} from '../../src/verify/command.js'
 import {parseJson, runCli} from '../helpers/cli.js'
 import {startLab, type Lab} from './lab.js'
 

@@ -10,7 +10,7 @@ import {serverLabel, type DnsServer, type ServerSpec} from '../../src/dns/server
 import type {PlanState} from '../../src/state/schema.js'
 import {verifyPropagation, type VerifyReport} from '../../src/verify/verify.js'
 import {watchPropagation} from '../../src/verify/watch.js'
-import type {VerifyJson} from '../../src/commands/verify.js'
+import type {VerifyJson} from '../../src/verify/command.js'
 import {parseJson, runCli} from '../helpers/cli.js'
 import {createTestCa} from '../helpers/tls.js'
 import {recordedConfig} from '../helpers/recorded-config.js'

@@ -1,0 +1,87 @@
+import {auditDomains, type AuditOptions, type BatchResult} from '../audit/audit.js'
+import {summarize} from '../audit/codes.js'
+import {renderAudit, renderBatchLine} from '../audit/render.js'
+import type {AuditReport} from '../audit/types.js'
+import {createDnsClient} from '../dns/client.js'
+import {parseDomain} from '../dns/names.js'
+import {dnsSettings, type DnsFlagValues} from '../dns/settings.js'
+import {UserError} from '../lib/errors.js'
+import {getProfile} from '../profiles/index.js'
+import {auditTarget, configDomains, loadConfig, type Config} from './config.js'
+
+export interface AuditBatchJson {
+  domains: AuditReport[]
+  failed: Array<{domain: string; error: string}>
+  summary: {error: number; warning: number; info: number}
+}
+
+export interface AuditCommandOptions {
+  domains: string[]
+  /** --to: the target profile, overriding the config's. */
+  to?: string
+  configPath?: string
+  smtp: boolean
+  smtpPort: number
+  probeTimeoutMs: number
+  httpsPort: number
+  concurrency: number
+  dns: DnsFlagValues
+  json: boolean
+  log: (line: string) => void
+}
+
+/**
+ * `mxcut audit`: the domains given (or the config's), against the target the
+ * config or --to names, a report per domain; exit 1 on any error finding, 2
+ * when a domain could not be audited at all.
+ */
+export async function runAuditCommand(o: AuditCommandOptions): Promise<{json: AuditReport | AuditBatchJson; exitCode: number}> {
+  const config: Config | null = o.configPath ? await loadConfig(o.configPath) : null
+  const fromArgs = o.domains.map((d) => parseDomain(d))
+  const domains = fromArgs.length > 0 ? fromArgs : config ? configDomains(config).map((d) => d.name) : []
+  if (domains.length === 0) throw new UserError('give the domain to audit (mxcut audit contoso.com) or a config with --config FILE')
+  const unique = [...new Set(domains)]
+
+  const profileId = o.to ?? config?.target.profile
+  const profile = profileId ? getProfile(profileId) : null
+  if (profile?.id === 'custom' && !config) {
+    throw new UserError('the custom profile takes its MX from a config: give --config FILE with target.mx (see: mxcut profiles)')
+  }
+  const settings = dnsSettings(o.dns, {resolvers: config?.resolvers, nameservers: config?.dns.nameservers})
+  const source = config && config.source.profile !== 'auto' ? getProfile(config.source.profile) : undefined
+  const base: Omit<AuditOptions, 'target'> = {
+    client: createDnsClient({timeoutMs: settings.timeoutMs}),
+    ...settings,
+    ...(source !== undefined ? {source} : {}),
+    smtp: o.smtp,
+    smtpPort: o.smtpPort,
+    probeTimeoutMs: o.probeTimeoutMs,
+    httpsPort: o.httpsPort,
+  }
+  const results: BatchResult[] = await auditDomains(unique, {
+    ...base,
+    concurrency: o.concurrency,
+    targetFor: (domain: string) => {
+      if (!profile) return null
+      // The config's per-domain values apply only when it names the same provider.
+      if (!config || getProfile(config.target.profile).id !== profile.id) return {profile}
+      const t = auditTarget(config, domain)
+      return {profile, overrides: {...(t.mx ? {mx: t.mx} : {}), ...(t.verification ? {verification: t.verification} : {}), ...(t.spfInclude ? {spfInclude: t.spfInclude} : {})}}
+    },
+  })
+
+  if (unique.length === 1) {
+    const only = results[0]
+    if (!only.ok) throw new UserError(only.error)
+    if (!o.json) o.log(renderAudit(only.audit))
+    return {json: only.audit.report, exitCode: only.audit.report.summary.error > 0 ? 1 : 0}
+  }
+  const reports = results.flatMap((r) => (r.ok ? [r.audit.report] : []))
+  const failed = results.flatMap((r) => (r.ok ? [] : [{domain: r.domain, error: r.error}]))
+  const summary = summarize(reports.flatMap((r) => r.findings))
+  if (!o.json) {
+    for (const r of results) if (r.ok) o.log(renderAudit(r.audit) + '\n')
+    for (const r of results) o.log(renderBatchLine(r.domain, r.ok ? r.audit.report.summary : null, r.ok ? undefined : r.error))
+  }
+  return {json: {domains: reports, failed, summary}, exitCode: failed.length > 0 ? 2 : summary.error > 0 ? 1 : 0}
+}
