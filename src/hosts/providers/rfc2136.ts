@@ -64,133 +64,159 @@ export interface Rfc2136Deps {
   timeoutMs?: number
 }
 
+/** One zone on one primary, changed with UPDATEs signed by one key. */
+interface Rfc2136Api {
+  readonly settings: Rfc2136Settings
+  readonly client: DnsClient
+  readonly server: DnsServer
+  /** How messages name the server. */
+  readonly where: string
+  readonly zone: string
+  /** How messages name the key: never its secret. */
+  readonly keyLabel: string
+  readonly timeoutMs: number
+}
+
 export function createRfc2136Host(settings: Rfc2136Settings, deps: Rfc2136Deps): DnsHost {
   const spec = parseServer(settings.server, 'dns.rfc2136.server')
   if (spec.kind !== 'dns') throw new UserError('dns.rfc2136.server must be IP[:PORT]: DNS UPDATE does not go over HTTPS')
-  const server: DnsServer = spec
-  const where = serverLabel(server)
-  const zone = canonicalName(settings.zone ?? deps.zone)
-  const keyName = settings.key.name
-  const keyLabel = `TSIG key '${keyName}' (${settings.key.algorithm})`
-  const timeoutMs = deps.timeoutMs ?? 5000
-
-  function loadKey(): TsigKey {
-    const text = resolveSecret(settings.key.secret, `secret of ${keyLabel}`)
-    try {
-      return {name: keyName, algorithm: settings.key.algorithm, secret: decodeSecret(text)}
-    } catch (err) {
-      // The reference is named, never the value.
-      throw new DnsHostError('auth', `${keyLabel}: the secret in ${settings.key.secret} is unusable (${errorMessage(err)}); give the base64 secret tsig-keygen printed`)
-    }
+  const api: Rfc2136Api = {
+    settings,
+    client: deps.client,
+    server: spec,
+    where: serverLabel(spec),
+    zone: canonicalName(settings.zone ?? deps.zone),
+    keyLabel: `TSIG key '${settings.key.name}' (${settings.key.algorithm})`,
+    timeoutMs: deps.timeoutMs ?? 5000,
   }
+  return {name: 'rfc2136', atomic: true, read: (name, type) => read(api, name, type), apply: (changes) => apply(api, changes), check: () => check(api)}
+}
 
-  async function read(name: string, type: string): Promise<RRset | null> {
-    const r = await deps.client.query(server, name, type as RecordType, {recursion: false, timeoutMs})
-    if (r.status === 'timeout' || r.status === 'error') {
-      throw new DnsHostError('unreachable', `${where} did not answer for ${canonicalName(name)} ${type} (${r.error ?? r.status})`)
-    }
-    if (r.status === 'refused' || !r.aa) {
-      throw new DnsHostError('zone-not-found', `${where} is not authoritative for ${canonicalName(name)} (answered ${r.rcode ?? r.status}); check dns.rfc2136.server and zone`)
-    }
-    if (r.status === 'servfail') throw new DnsHostError('rejected', `${where} answered SERVFAIL for ${canonicalName(name)} ${type}`)
-    return rrsetFrom(r.answers, name, type)
+function loadKey(api: Rfc2136Api): TsigKey {
+  const {key} = api.settings
+  const text = resolveSecret(key.secret, `secret of ${api.keyLabel}`)
+  try {
+    return {name: key.name, algorithm: key.algorithm, secret: decodeSecret(text)}
+  } catch (err) {
+    // The reference is named, never the value.
+    throw new DnsHostError('auth', `${api.keyLabel}: the secret in ${key.secret} is unusable (${errorMessage(err)}); give the base64 secret tsig-keygen printed`)
   }
+}
 
-  /** Sends a message signed with the key; a TSIG error in the answer (the key refused) becomes one line naming the key. */
-  async function signedExchange(unsigned: Buffer, key: TsigKey, what: string): Promise<{response: Buffer; check: TsigCheck}> {
-    const {message, mac} = signMessage(unsigned, key)
-    let response: Buffer
-    try {
-      response = (await sendUpdate(server, message, {timeoutMs, tcp: settings.transport === 'tcp' ? 'only' : 'fallback'})).response
-    } catch (err) {
-      if (err instanceof UserError) throw err
-      const why = err instanceof DnsTimeout ? `no answer within ${timeoutMs} ms` : errorMessage(err)
-      throw new DnsHostError('unreachable', `${what} to ${where} for zone ${zone} failed: ${why}`, {cause: err})
-    }
-    const check = verifyMessage(response, key, {requestMac: mac})
-    const tsigError = check.record?.error ?? 0
-    if (tsigError !== 0) {
-      const code = TSIG_ERRORS[tsigError] ?? `TSIG error ${tsigError}`
-      const hint =
-        code === 'BADKEY'
-          ? `the server has no key of that name and algorithm allowed here`
-          : code === 'BADSIG'
-            ? `the secret in ${settings.key.secret} does not match the server's`
-            : code === 'BADTIME'
-              ? `this machine's clock differs from the server's by more than the fudge; fix the clock (NTP)`
-              : 'the server refused the signature'
-      throw new DnsHostError('auth', `${where} rejected ${keyLabel} for zone ${zone}: ${code} (${hint}); the zone was not changed`)
-    }
-    return {response, check}
+async function read(api: Rfc2136Api, name: string, type: string): Promise<RRset | null> {
+  const {where} = api
+  const r = await api.client.query(api.server, name, type as RecordType, {recursion: false, timeoutMs: api.timeoutMs})
+  if (r.status === 'timeout' || r.status === 'error') {
+    throw new DnsHostError('unreachable', `${where} did not answer for ${canonicalName(name)} ${type} (${r.error ?? r.status})`)
   }
-
-  /**
-   * A signed SOA query: the server checks the key as it would for an UPDATE
-   * (BADKEY, BADSIG, BADTIME) and nothing changes. A server that answers
-   * queries unsigned (PowerDNS checks TSIG on UPDATE and AXFR only) leaves
-   * the key to the first UPDATE; a silent one to the step that reads it.
-   */
-  async function check(): Promise<void> {
-    const key = loadKey()
-    const query = Buffer.from(packet.encode({type: 'query', id: randomInt(0, 65536), flags: 0, questions: [{type: 'SOA', name: zone, class: 'IN'}]}))
-    try {
-      await signedExchange(query, key, 'a signed SOA query')
-    } catch (err) {
-      if (err instanceof DnsHostError && err.kind === 'unreachable') return
-      throw err
-    }
+  if (r.status === 'refused' || !r.aa) {
+    throw new DnsHostError('zone-not-found', `${where} is not authoritative for ${canonicalName(name)} (answered ${r.rcode ?? r.status}); check dns.rfc2136.server and zone`)
   }
+  if (r.status === 'servfail') throw new DnsHostError('rejected', `${where} answered SERVFAIL for ${canonicalName(name)} ${type}`)
+  return rrsetFrom(r.answers, name, type)
+}
 
-  async function apply(changes: RecordChange[]): Promise<void> {
-    if (changes.length === 0) return
-    const key = loadKey()
-    let unsigned: Buffer
-    try {
-      unsigned = buildUpdateMessage(zone, prerequisitesFor(changes), updatesFor(changes))
-    } catch (err) {
-      if (err instanceof UnsupportedTypeError) throw new DnsHostError('not-supported', err.message)
-      throw err
+/** Sends a message signed with the key; a TSIG error in the answer (the key refused) becomes one line naming the key. */
+async function signedExchange(api: Rfc2136Api, unsigned: Buffer, key: TsigKey, what: string): Promise<{response: Buffer; check: TsigCheck}> {
+  const {where, zone, timeoutMs} = api
+  const {message, mac} = signMessage(unsigned, key)
+  let response: Buffer
+  try {
+    response = (await sendUpdate(api.server, message, {timeoutMs, tcp: api.settings.transport === 'tcp' ? 'only' : 'fallback'})).response
+  } catch (err) {
+    if (err instanceof UserError) throw err
+    const why = err instanceof DnsTimeout ? `no answer within ${timeoutMs} ms` : errorMessage(err)
+    throw new DnsHostError('unreachable', `${what} to ${where} for zone ${zone} failed: ${why}`, {cause: err})
+  }
+  const check = verifyMessage(response, key, {requestMac: mac})
+  const tsigError = check.record?.error ?? 0
+  if (tsigError !== 0) {
+    const code = TSIG_ERRORS[tsigError] ?? `TSIG error ${tsigError}`
+    throw new DnsHostError('auth', `${where} rejected ${api.keyLabel} for zone ${zone}: ${code} (${tsigErrorHint(api, code)}); the zone was not changed`)
+  }
+  return {response, check}
+}
+
+function tsigErrorHint(api: Rfc2136Api, code: string): string {
+  return code === 'BADKEY'
+    ? `the server has no key of that name and algorithm allowed here`
+    : code === 'BADSIG'
+      ? `the secret in ${api.settings.key.secret} does not match the server's`
+      : code === 'BADTIME'
+        ? `this machine's clock differs from the server's by more than the fudge; fix the clock (NTP)`
+        : 'the server refused the signature'
+}
+
+/**
+ * A signed SOA query: the server checks the key as it would for an UPDATE
+ * (BADKEY, BADSIG, BADTIME) and nothing changes. A server that answers
+ * queries unsigned (PowerDNS checks TSIG on UPDATE and AXFR only) leaves
+ * the key to the first UPDATE; a silent one to the step that reads it.
+ */
+async function check(api: Rfc2136Api): Promise<void> {
+  const key = loadKey(api)
+  const query = Buffer.from(packet.encode({type: 'query', id: randomInt(0, 65536), flags: 0, questions: [{type: 'SOA', name: api.zone, class: 'IN'}]}))
+  try {
+    await signedExchange(api, query, key, 'a signed SOA query')
+  } catch (err) {
+    if (err instanceof DnsHostError && err.kind === 'unreachable') return
+    throw err
+  }
+}
+
+async function apply(api: Rfc2136Api, changes: RecordChange[]): Promise<void> {
+  if (changes.length === 0) return
+  const key = loadKey(api)
+  let unsigned: Buffer
+  try {
+    unsigned = buildUpdateMessage(api.zone, prerequisitesFor(changes), updatesFor(changes))
+  } catch (err) {
+    if (err instanceof UnsupportedTypeError) throw new DnsHostError('not-supported', err.message)
+    throw err
+  }
+  const {response, check} = await signedExchange(api, unsigned, key, 'DNS UPDATE')
+  const header = parseResponseHeader(response)
+  if (!check.ok) {
+    // An answer we cannot authenticate may be forged: report, never trust it.
+    throw new DnsHostError(
+      'auth',
+      `the answer from ${api.where} (${header.rcodeName}) is not signed with ${api.keyLabel}: ${check.detail}; verify the zone on the server before retrying`,
+    )
+  }
+  await interpretAnswer(api, header.rcodeName, changes)
+}
+
+/** What the server's (authenticated) answer to an UPDATE means: returns when the changes are in the zone. */
+async function interpretAnswer(api: Rfc2136Api, rcodeName: string, changes: RecordChange[]): Promise<void> {
+  const {where, zone, keyLabel} = api
+  switch (rcodeName) {
+    case 'NOERROR':
+      return
+    case 'YXDOMAIN':
+    case 'YXRRSET':
+    case 'NXDOMAIN':
+    case 'NXRRSET': {
+      // After a failed prerequisite: a change that already landed (a retry, a resumed run) is success.
+      const conflict = await findConflict({read: (name, type) => read(api, name, type)}, changes, `${where} answered ${rcodeName}`)
+      if (conflict) throw conflict
+      return
     }
-    const {response, check} = await signedExchange(unsigned, key, 'DNS UPDATE')
-    const header = parseResponseHeader(response)
-    if (!check.ok) {
-      // An answer we cannot authenticate may be forged: report, never trust it.
+    case 'NOTAUTH':
+      throw new DnsHostError('zone-not-found', `${where} is not authoritative for zone ${zone} (NOTAUTH); check dns.rfc2136.server and dns.rfc2136.zone`)
+    case 'NOTZONE':
+      throw new DnsHostError('zone-not-found', `a name in the change is outside zone ${zone} (${where} answered NOTZONE); check dns.rfc2136.zone`)
+    case 'REFUSED':
+      // BIND answers REFUSED both when the key is not granted and when new records fail its
+      // integrity checks (an in-zone MX target without an address): only its log tells which.
       throw new DnsHostError(
-        'auth',
-        `the answer from ${where} (${header.rcodeName}) is not signed with ${keyLabel}: ${check.detail}; verify the zone on the server before retrying`,
+        'rejected',
+        `${where} refused the update to zone ${zone} signed with ${keyLabel}: either its allow-update/update-policy does not grant this key, or the new records failed its checks (e.g. an in-zone MX target without an address); see the server's log`,
       )
-    }
-    switch (header.rcodeName) {
-      case 'NOERROR':
-        return
-      case 'YXDOMAIN':
-      case 'YXRRSET':
-      case 'NXDOMAIN':
-      case 'NXRRSET': {
-        // After a failed prerequisite: a change that already landed (a retry, a resumed run) is success.
-        const conflict = await findConflict({read}, changes, `${where} answered ${header.rcodeName}`)
-        if (conflict) throw conflict
-        return
-      }
-      case 'NOTAUTH':
-        throw new DnsHostError('zone-not-found', `${where} is not authoritative for zone ${zone} (NOTAUTH); check dns.rfc2136.server and dns.rfc2136.zone`)
-      case 'NOTZONE':
-        throw new DnsHostError('zone-not-found', `a name in the change is outside zone ${zone} (${where} answered NOTZONE); check dns.rfc2136.zone`)
-      case 'REFUSED':
-        // BIND answers REFUSED both when the key is not granted and when new records fail its
-        // integrity checks (an in-zone MX target without an address): only its log tells which.
-        throw new DnsHostError(
-          'rejected',
-          `${where} refused the update to zone ${zone} signed with ${keyLabel}: either its allow-update/update-policy does not grant this key, or the new records failed its checks (e.g. an in-zone MX target without an address); see the server's log`,
-        )
-      case 'NOTIMP':
-        throw new DnsHostError('not-supported', `${where} does not implement DNS UPDATE (NOTIMP)`)
-      default:
-        throw new DnsHostError('rejected', `${where} rejected the update to zone ${zone}: ${header.rcodeName}`)
-    }
+    case 'NOTIMP':
+      throw new DnsHostError('not-supported', `${where} does not implement DNS UPDATE (NOTIMP)`)
+    default:
+      throw new DnsHostError('rejected', `${where} rejected the update to zone ${zone}: ${rcodeName}`)
   }
-
-  return {name: 'rfc2136', atomic: true, read, apply, check}
 }
 
 export default {
