@@ -2,10 +2,20 @@ import * as packet from 'dns-packet'
 import type {DnsServer} from '../dns/server.js'
 import type {TsigKey} from '../dns/tsig.js'
 import {errorMessage} from '../lib/errors.js'
-import type {ServerEvent} from './authoritative.js'
 import type {SimClock} from './clock.js'
 import {OPCODE, udpRaw} from './wire.js'
 import {toAnswer, type Zone} from './zone.js'
+
+
+/** Something a sandbox server did, for the rehearsal's report. */
+export interface ServerEvent {
+  at: number
+  server: string
+  kind: 'update' | 'update-refused' | 'notify-sent' | 'notify-received' | 'transfer' | 'transfer-failed'
+  zone: string
+  serial?: number
+  detail?: string
+}
 
 /** What one sandbox authoritative server holds while it runs; its message handlers share it. */
 export interface AuthoritativeState {

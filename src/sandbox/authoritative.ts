@@ -12,14 +12,9 @@ import {decodeOrNull, OPCODE, rawResponse, RCODE, readHeader, type RcodeName} fr
 import {inZone, lookup, negativeTtl, rrsetAnswers, toAnswer, type Zone} from './zone.js'
 
 /** Something that happened on a sandbox server, in simulated time, for the rehearsal report. */
-export interface ServerEvent {
-  at: number
-  server: string
-  kind: 'update' | 'update-refused' | 'notify-sent' | 'notify-received' | 'transfer' | 'transfer-failed'
-  zone: string
-  serial?: number
-  detail?: string
-}
+import type {ServerEvent} from './authoritative-state.js'
+
+export type {ServerEvent}
 
 export interface AuthoritativeOptions {
   name: string
