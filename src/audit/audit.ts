@@ -1,5 +1,6 @@
 import pLimit from 'p-limit'
 import type {DnsClient} from '../dns/client.js'
+import {queryWithTcpFallback} from '../dns/fallback.js'
 import {canonicalName} from '../dns/names.js'
 import type {DnsServer, ServerSpec} from '../dns/server.js'
 import {errorMessage, UserError} from '../lib/errors.js'
@@ -53,7 +54,7 @@ export async function auditDomain(rawDomain: string, options: AuditOptions): Pro
 
   let nsNames: string[] = []
   if (live.length > 0) {
-    const ns = await options.client.query(live[0].server, report.zone, 'NS', {recursion: false, timeoutMs: options.timeoutMs})
+    const ns = await queryWithTcpFallback(options.client, live[0].server, report.zone, 'NS', {recursion: false, timeoutMs: options.timeoutMs})
     nsNames = [...new Set(ns.answers.filter((a) => a.type === 'NS' && a.name === report.zone).map((a) => String(a.data)))].sort()
   }
   findings.push(...auditNs(report, views, nsNames))

@@ -14,6 +14,7 @@ export const SEVERITY: Record<FindingCode, Severity> = {
   NS_UNREACHABLE: 'error',
   NS_SERIAL_MISMATCH: 'error',
   NS_RRSET_MISMATCH: 'error',
+  NS_TCP_ONLY: 'warning',
   SPF_MISSING: 'warning',
   SPF_MULTIPLE: 'error',
   SPF_SYNTAX: 'error',

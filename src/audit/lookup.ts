@@ -1,5 +1,6 @@
 import type {RecordType} from 'dns-packet'
 import type {DnsClient, QueryStatus} from '../dns/client.js'
+import {queryWithTcpFallback} from '../dns/fallback.js'
 import {canonicalName, isInZone} from '../dns/names.js'
 import type {Rr} from '../dns/records.js'
 import {serverLabel, type ServerSpec} from '../dns/server.js'
@@ -54,7 +55,7 @@ export function createLookup(options: LookupOptions): LookupFn {
   async function fromZone(name: string, type: RecordType): Promise<Lookup> {
     let last: Lookup | undefined
     for (const server of options.authoritative) {
-      const r = await options.client.query(server, name, type, {recursion: false, timeoutMs: options.timeoutMs})
+      const r = await queryWithTcpFallback(options.client, server, name, type, {recursion: false, timeoutMs: options.timeoutMs})
       const lookup: Lookup = {name, type, status: r.status, answers: r.answers, from: serverLabel(server), ...(r.error ? {error: r.error} : {})}
       // A referral (not AA) means the name is delegated further down: a resolver knows better.
       if (usable(r.status) && !r.aa) return fromResolvers(name, type)

@@ -24,6 +24,14 @@ export function auditNs(report: InspectReport, views: readonly ServerView[], nsN
       out.push(finding('NS_UNREACHABLE', name(v), `${name(v)} does not answer for ${zone} over UDP or TCP (${v.error ?? 'no answer'}); fix or remove it from the NS set before the cutover, or some resolvers will keep stale MX answers.`))
     } else if (!v.authoritative) {
       out.push(finding('NS_UNREACHABLE', name(v), `${name(v)} answers but is not authoritative for ${zone} (${v.error ?? 'no AA flag'}); fix its zone configuration or remove it from the NS set.`))
+    } else if (v.tcpOnly) {
+      out.push(
+        finding(
+          'NS_TCP_ONLY',
+          name(v),
+          `${name(v)} answers for ${zone} only over TCP: its UDP answers never arrive (UDP/53 dropped by a firewall, or replies sent from another address or port), so resolvers that ask over UDP time out on it and slow every lookup of the domain; fix UDP/53 to it or remove it from the NS set (mxcut reads it over TCP meanwhile).`,
+        ),
+      )
     }
   }
   const disagreements = findDisagreements(views)

@@ -14,6 +14,7 @@ export type FindingCode =
   | 'NS_UNREACHABLE'
   | 'NS_SERIAL_MISMATCH'
   | 'NS_RRSET_MISMATCH'
+  | 'NS_TCP_ONLY'
   | 'SPF_MISSING'
   | 'SPF_MULTIPLE'
   | 'SPF_SYNTAX'

@@ -1,4 +1,5 @@
 import type {DnsClient} from '../dns/client.js'
+import {queryWithTcpFallback} from '../dns/fallback.js'
 import {canonicalName} from '../dns/names.js'
 import type {MxData} from '../dns/records.js'
 import type {DnsServer, ServerSpec} from '../dns/server.js'
@@ -91,9 +92,10 @@ export async function verifyPropagation(options: VerifyOptions): Promise<VerifyR
   const authSamples = Promise.all(
     options.authoritative.map(async (server): Promise<Sample[]> => {
       const [mx, soa] = await Promise.all([
-        options.client.query(server, domain, 'MX', {...queryOptions, recursion: false}),
+        // An authoritative server that answers only over TCP is read over TCP, as the zone reader does.
+        queryWithTcpFallback(options.client, server, domain, 'MX', {...queryOptions, recursion: false}),
         // The serial comes from the SOA in the answer (apex) or the authority section (names below it).
-        options.client.query(server, domain, 'SOA', {...queryOptions, recursion: false}),
+        queryWithTcpFallback(options.client, server, domain, 'SOA', {...queryOptions, recursion: false}),
       ])
       const sample = sampleFrom(mx, domain, expected, now())
       const serial = sampleFrom(soa, domain, expected, now()).serial

@@ -1,5 +1,6 @@
 import type {RecordType} from 'dns-packet'
 import type {DnsClient, QueryStatus} from '../dns/client.js'
+import {forgetTcpOnly, knownTcpOnly, rememberTcpOnly} from '../dns/fallback.js'
 import {canonicalName, isInZone} from '../dns/names.js'
 import type {SoaData} from '../dns/records.js'
 import {serverLabel} from '../dns/server.js'
@@ -101,13 +102,21 @@ export async function readFromAll(
 ): Promise<ServerView[]> {
   return Promise.all(
     servers.map(async (server): Promise<ServerView> => {
-      let soaAnswer = await askServer(client, server, {name: zone, type: 'SOA'}, options)
-      let tcpOnly = false
-      if (soaAnswer.status === 'timeout' || soaAnswer.status === 'error') {
+      // A server this client already found answering only over TCP is asked there at once.
+      const silent = (a: RRsetAnswer) => a.status === 'timeout' || a.status === 'error'
+      let tcpOnly = knownTcpOnly(client, server)
+      let soaAnswer = await askServer(client, server, {name: zone, type: 'SOA'}, tcpOnly ? {...options, tcp: 'only'} : options)
+      if (tcpOnly && silent(soaAnswer)) {
+        forgetTcpOnly(client, server)
+        tcpOnly = false
+        soaAnswer = await askServer(client, server, {name: zone, type: 'SOA'}, options)
+      }
+      if (!tcpOnly && silent(soaAnswer)) {
         const overTcp = await askServer(client, server, {name: zone, type: 'SOA'}, {...options, tcp: 'only'})
         if (overTcp.status !== 'timeout' && overTcp.status !== 'error') {
           soaAnswer = overTcp
           tcpOnly = true
+          rememberTcpOnly(client, server)
         }
       }
       const reachable = soaAnswer.status !== 'timeout' && soaAnswer.status !== 'error'

@@ -1,4 +1,5 @@
 import type {RecordType} from 'dns-packet'
+import {queryWithTcpFallback} from '../../dns/fallback.js'
 import {canonicalName, relativeName} from '../../dns/names.js'
 import type {MxData} from '../../dns/records.js'
 import {serverLabel} from '../../dns/server.js'
@@ -82,7 +83,7 @@ export function createManualHost(deps: ManualDeps): DnsHost {
   async function read(name: string, type: string): Promise<RRset | null> {
     const errors: string[] = []
     for (const server of deps.authServers) {
-      const r = await deps.client.query(server, name, type as RecordType, {recursion: false, timeoutMs: queryTimeoutMs})
+      const r = await queryWithTcpFallback(deps.client, server, name, type as RecordType, {recursion: false, timeoutMs: queryTimeoutMs})
       if ((r.status === 'ok' || r.status === 'nodata' || r.status === 'nxdomain') && r.aa) return rrsetFrom(r.answers, name, type)
       errors.push(`${serverLabel(server)} ${r.status}`)
     }
@@ -95,7 +96,7 @@ export function createManualHost(deps: ManualDeps): DnsHost {
     const checked = await Promise.all(
       deps.authServers.flatMap((server) =>
         changes.map(async (change): Promise<Pending | null> => {
-          const r = await deps.client.query(server, change.name, change.type as RecordType, {recursion: false, timeoutMs: queryTimeoutMs})
+          const r = await queryWithTcpFallback(deps.client, server, change.name, change.type as RecordType, {recursion: false, timeoutMs: queryTimeoutMs})
           const usable = (r.status === 'ok' || r.status === 'nodata' || r.status === 'nxdomain') && r.aa
           const live = usable ? rrsetFrom(r.answers, change.name, change.type) : null
           return !usable || !matchesTarget(live, change) ? {server, change, live, status: usable ? 'stale' : r.status} : null
