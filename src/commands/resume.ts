@@ -22,12 +22,13 @@ export default class Resume extends MxcutCommand {
     'if-due': Flags.boolean({description: 'Exit 0 at once, doing nothing, when the next step is not due yet (or another process is running the plan).'}),
     until: Flags.string({description: 'Stop after this step.'}),
     detach: Flags.boolean({description: 'At a wait that is not over, exit at once and print when to resume.'}),
+    digest: Flags.string({description: 'Refuse the plan (exit 2, nothing done) unless its digest is this one: the digest mxcut plan printed and the reviewer approved (the 12 hex digits reviews show, all 64, or any prefix of at least 8).'}),
     ...dnsFlags,
   }
 
   async run(): Promise<RunCommandResult> {
     const {args, flags} = await this.parse(Resume)
-    const result = await executeRun(args.plan, {mode: 'resume', yes: flags.yes, ifDue: flags['if-due'], until: flags.until, detach: flags.detach, bin: this.config.bin, json: this.jsonEnabled(), dns: flags})
+    const result = await executeRun(args.plan, {mode: 'resume', yes: flags.yes, ifDue: flags['if-due'], until: flags.until, detach: flags.detach, bin: this.config.bin, digest: flags.digest, json: this.jsonEnabled(), dns: flags})
     if (!this.jsonEnabled()) this.log(result.text)
     process.exitCode = result.exitCode
     return result.json

@@ -2,6 +2,7 @@ import {resolve} from 'node:path'
 import type {LookupCache} from '../audit/lookup.js'
 import {createDnsClient} from '../dns/client.js'
 import {dnsSettings, type DnsFlagValues} from '../dns/settings.js'
+import {planDigest} from '../state/digest.js'
 import {assertReplaceable, defaultPlanPath, writePlanFile} from '../state/file.js'
 import {configDomains, loadConfig, type Config} from './config.js'
 import type {CutoverPlan} from './context.js'
@@ -44,9 +45,9 @@ export async function makePlans(o: MakePlansOptions): Promise<MadePlans> {
   for (const entry of domains) {
     const now = new Date()
     const plan = await planDomain(entry.name, config, {...settings, client, cache, now: () => now, audit: o.audit})
-    const planFile = plan.blockers.length === 0 ? await writePlan(plan, config, o, domains.length > 1) : null
-    if (!planFile) refused.push(plan)
-    const renderOptions = {planFile, now}
+    const written = plan.blockers.length === 0 ? await writePlan(plan, config, o, domains.length > 1) : null
+    if (!written) refused.push(plan)
+    const renderOptions = {planFile: written?.planFile ?? null, digest: written?.digest ?? null, now}
     plans.push(planJson(plan, renderOptions))
     if (o.format === 'md') reviews.push(renderMarkdown(plan, renderOptions))
     else if (o.format === 'text') reviews.push(renderText(plan, renderOptions))
@@ -58,7 +59,7 @@ export async function makePlans(o: MakePlansOptions): Promise<MadePlans> {
   return {json, review, refusal}
 }
 
-async function writePlan(plan: CutoverPlan, config: Config, o: MakePlansOptions, several: boolean): Promise<string> {
+async function writePlan(plan: CutoverPlan, config: Config, o: MakePlansOptions, several: boolean): Promise<{planFile: string; digest: string}> {
   const planFile = o.out ? (several ? defaultPlanPath(plan.domain, o.out) : o.out) : defaultPlanPath(plan.domain)
   if (!o.force) await assertReplaceable(planFile)
   // The servers used now are the ones the run must read too (a lab, a split-horizon network).
@@ -67,6 +68,7 @@ async function writePlan(plan: CutoverPlan, config: Config, o: MakePlansOptions,
     dns: {...config.dns, nameservers: o.dns.nameserver ?? config.dns.nameservers},
     ...(o.dns.resolver ? {resolvers: o.dns.resolver} : {}),
   }
-  await writePlanFile(planFile, toPlanState(plan, effective, resolve(o.configPath), o.audit))
-  return planFile
+  const state = toPlanState(plan, effective, resolve(o.configPath), o.audit)
+  await writePlanFile(planFile, state)
+  return {planFile, digest: state.digest ?? planDigest(state)}
 }

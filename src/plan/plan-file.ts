@@ -1,5 +1,6 @@
 import {auditTarget, recordedConfig, type Config} from './config.js'
 import type {CutoverPlan} from './context.js'
+import {planDigest} from '../state/digest.js'
 import {planStateSchema, type PlanState, type PreflightSettings} from '../state/schema.js'
 
 /** How the plan's audit ran (mxcut plan --no-audit, --smtp): the pre-flight repeats it the same way at run time. */
@@ -38,5 +39,7 @@ export function toPlanState(plan: CutoverPlan, config: Config, configPath?: stri
     steps: plan.steps,
     rollbackPlan: plan.rollback,
   }
-  return planStateSchema.parse(state)
+  const parsed = planStateSchema.parse(state)
+  // What the reviewer approves: the digest covers the steps and rollback as the file holds them.
+  return {...parsed, digest: planDigest(parsed)}
 }

@@ -2,6 +2,7 @@ import {getProfile} from '../profiles/index.js'
 import {bold, dim, red, table, yellow} from '../lib/style.js'
 import {formatClock, formatDuration, formatSeconds, formatWhen} from '../lib/time.js'
 import {rdataKeys} from '../zone/rrset.js'
+import {shortDigest} from '../state/digest.js'
 import type {RRsetChange, RRsetJson, Step} from '../state/schema.js'
 import type {CutoverPlan} from './context.js'
 import {estimateSchedule} from './schedule.js'
@@ -14,6 +15,8 @@ import {estimateSchedule} from './schedule.js'
 export interface RenderOptions {
   /** The plan file written (null when the plan was refused). */
   planFile: string | null
+  /** sha256 of the written plan's steps, changes and rollback (null when refused). */
+  digest?: string | null
   now: Date
 }
 
@@ -134,8 +137,10 @@ export function renderText(plan: CutoverPlan, options: RenderOptions): string {
     for (const n of plan.notes) out.push(`  - ${n}`)
   }
   out.push('')
-  if (options.planFile) out.push(`Plan written to ${options.planFile} (mode 0600). Review it, then: mxcut run ${options.planFile}`)
-  else out.push(red('No plan file written.'))
+  if (options.planFile) {
+    out.push(`Plan written to ${options.planFile} (mode 0600). Review it, then: mxcut run ${options.planFile}`)
+    if (options.digest) out.push(`Digest ${bold(shortDigest(options.digest))} (sha256 ${options.digest}): mxcut run ${options.planFile} --digest ${shortDigest(options.digest)} runs this plan and refuses any other.`)
+  } else out.push(red('No plan file written.'))
   return out.join('\n')
 }
 
@@ -192,6 +197,7 @@ export function renderMarkdown(plan: CutoverPlan, options: RenderOptions): strin
   out.push(`| TTLs | lowered ${plan.ttl.lowered} s, during the swap ${plan.ttl.swap} s, final ${plan.ttl.final} s, margin ${plan.ttl.margin} s, negative caching ${plan.ttl.negative ?? '-'} s |`)
   if (swap) out.push(`| Earliest swap | ${formatClock(swap.start)} (${formatDuration((swap.start.getTime() - new Date(plan.createdAt).getTime()) / 1000)} after the run starts) |`)
   if (options.planFile) out.push(`| Plan file | \`${options.planFile}\` |`)
+  if (options.digest) out.push(`| Plan digest | \`${shortDigest(options.digest)}\` (sha256 \`${options.digest}\`): approve this one; \`mxcut run PLAN --digest ${shortDigest(options.digest)}\` refuses any other |`)
   out.push('')
   out.push('## Summary')
   out.push('')
@@ -307,6 +313,8 @@ export interface PlanJson {
   zone: string
   strategy: CutoverPlan['strategy']
   planFile: string | null
+  /** sha256 of the canonical steps, changes and rollback of the plan written (null when refused). */
+  digest: string | null
   blocked: boolean
   blockers: CutoverPlan['blockers']
   target: CutoverPlan['target']
@@ -327,6 +335,7 @@ export function planJson(plan: CutoverPlan, options: RenderOptions): PlanJson {
     zone: plan.zone,
     strategy: plan.strategy,
     planFile: options.planFile,
+    digest: options.digest ?? null,
     blocked: plan.blockers.length > 0,
     blockers: plan.blockers,
     target: plan.target,

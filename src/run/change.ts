@@ -102,6 +102,8 @@ export async function performChange(stepId: string, changes: readonly RRsetChang
   }
   let intentId: string | undefined
   if (toApply.length > 0) {
+    // Nothing is changed that could not be recorded: room for the outcome first, then the intent made durable.
+    await deps.ensureRecordable?.()
     intentId = deps.journal.newIntentId()
     const recordChanges = toApply.map(toRecordChange)
     await deps.journal.append({event: 'intent', step: stepId, intent: intentId, host: deps.host.name, changes: recordChanges})

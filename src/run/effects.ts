@@ -29,6 +29,7 @@ export interface EffectsEnv {
   interrupt?: AbortSignal
   failpoint?: (name: string) => void
   timing?: Partial<Timing>
+  ensureRecordable?: () => Promise<void>
   /** How the verifier polls: the sandbox asks each resolver once per round (one cache each) and polls on simulated time. */
   watch?: Pick<WatchOptions, 'samples' | 'maxIntervalMs' | 'nearIntervalMs' | 'slowAfterMs'>
   /** The sandbox has DNS only: no SMTP server to probe, whatever the plan recorded. */
@@ -52,6 +53,7 @@ export function buildRunnerDeps(env: EffectsEnv): RunnerDeps {
     ...(env.interrupt ? {interrupt: env.interrupt} : {}),
     ...(env.failpoint ? {failpoint: env.failpoint} : {}),
     ...(env.timing ? {timing: env.timing} : {}),
+    ...(env.ensureRecordable ? {ensureRecordable: env.ensureRecordable} : {}),
   }
 }
 

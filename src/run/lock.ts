@@ -5,6 +5,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {hostname} from 'node:os'
 import {z} from 'zod'
 import {UserError} from '../lib/errors.js'
+import {fsError} from '../lib/fs-errors.js'
 import {formatWhen} from '../lib/time.js'
 
 /**
@@ -69,7 +70,7 @@ export async function readLock(lockPath: string): Promise<LockInfo | null> {
     mtime = (await stat(lockPath)).mtime
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
-    throw err
+    throw fsError(err, 'read the lock', lockPath)
   }
   const parsed = lockInfoSchema.safeParse(safeJson(text))
   // An unreadable lock is a crash between create and write, or a writer still
@@ -96,14 +97,18 @@ async function createExclusive(lockPath: string, info: LockInfo): Promise<boolea
     handle = await open(lockPath, 'wx', 0o600)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
-    throw err
+    throw fsError(err, 'create the lock', lockPath, 'nothing was changed')
   }
   try {
     await handle.writeFile(JSON.stringify(info) + '\n')
     await handle.sync()
-  } finally {
-    await handle.close()
+  } catch (err) {
+    await handle.close().catch(() => undefined)
+    // A lock without its holder would make the next run wait for nobody.
+    await unlink(lockPath).catch(() => undefined)
+    throw fsError(err, 'write the lock', lockPath, 'nothing was changed')
   }
+  await handle.close()
   return true
 }
 
@@ -118,7 +123,7 @@ async function takeOver(lockPath: string, stale: LockInfo): Promise<void> {
     await rename(lockPath, aside)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
-    throw err
+    throw fsError(err, 'take over the stale lock', lockPath, 'nothing was changed')
   }
   const moved = await readLock(aside)
   if (moved && moved.nonce !== stale.nonce && holderAlive(moved)) {

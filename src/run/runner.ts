@@ -64,6 +64,14 @@ export async function runPlan(input: PlanState, deps: RunnerDeps, options: RunOp
     delete plan.pausedAt
     await deps.save(plan)
   }
+  if (plan.drift && !options.resume) {
+    // run does not check finished steps (resume does): the person chose to go on; each change still checks its own RRsets.
+    const was = plan.drift
+    delete plan.drift
+    await deps.save(plan)
+    deps.ui.warn(`resume found drift since ${was.step} (${formatWhen(Date.parse(was.detectedAt), now())}); run does not check finished steps again, each change still checks its own records`)
+    await deps.journal.append({event: 'drift-check', step: was.step, message: `recorded drift left unchecked by run: ${was.message}`})
+  }
   if (options.resume) {
     const drift = await checkDoneSteps(plan, deps)
     if (drift) {
@@ -86,28 +94,27 @@ export async function runPlan(input: PlanState, deps: RunnerDeps, options: RunOp
 
 /**
  * Before resuming: every RRset a finished step set must still be what that
- * step left (the last one to touch it wins). Anything else is drift.
+ * step left (the last one to touch it wins), or already what the next
+ * planned change of it sets (made by hand ahead of the run: that step finds
+ * it applied, as `run` would). Anything else is drift: journaled, recorded
+ * in the plan so `status` tells it, and the run stops.
  */
 async function checkDoneSteps(plan: PlanState, deps: RunnerDeps): Promise<{step: string; message: string} | null> {
-  const expected = new Map<string, {step: Step; change: NonNullable<Step['changes']>[number]}>()
-  const inFlight = new Set<string>()
-  for (const s of plan.steps) {
-    for (const c of s.changes ?? []) {
-      const key = `${c.name.toLowerCase()} ${c.type}`
-      if (s.status === 'done') expected.set(key, {step: s, change: c})
-      else if (s.status === 'running' || s.status === 'failed') inFlight.add(key)
-    }
-  }
-  for (const key of inFlight) expected.delete(key)
-  if (expected.size === 0) return null
-  const items = [...expected.values()]
-  // Compare against the after-state only: before = after makes anything else "other".
-  const read = await readLive(deps.client, plan.zone, deps.authServers, items.map((x) => ({...x.change, before: x.change.after})), {timeoutMs: deps.timing?.queryTimeoutMs})
+  const items = finishedChanges(plan)
+  if (items.length === 0) return clearDrift(plan, deps)
+  // A server showing the change's "before" here shows the next planned state of the RRset.
+  const probes = items.map((x) => ({...x.change, before: x.ahead?.after ?? x.change.after}))
+  const read = await readLive(deps.client, plan.zone, deps.authServers, probes, {timeoutMs: deps.timing?.queryTimeoutMs})
   const lines: string[] = []
+  const ahead = new Set<string>()
   for (const [n, cs] of read.changes.entries()) {
     const {step, change} = items[n]
     for (const s of cs.servers) {
       if (s.state === 'after') continue
+      if (s.state === 'before' && items[n].ahead) {
+        ahead.add(`${change.name} ${change.type} (${items[n].ahead?.step})`)
+        continue
+      }
       if (s.state === 'unreadable') throw new UserError(`cannot check for drift: ${serverName(s.server)} ${s.problem}; try again when every authoritative server answers`)
       lines.push(`drift since step ${step.id}: ${change.name} ${change.type} on ${serverName(s.server)} is not what that step left`)
       lines.push(...labelled('expected', describeSet(change.after, change.name, change.type)))
@@ -115,14 +122,47 @@ async function checkDoneSteps(plan: PlanState, deps: RunnerDeps): Promise<{step:
     }
   }
   if (lines.length === 0) {
-    await deps.journal.append({event: 'drift-check', message: `${items.length} RRset${items.length > 1 ? 's' : ''} set by finished steps are unchanged`})
-    deps.ui.ok(`drift check: ${items.length} RRset${items.length > 1 ? 's' : ''} set by finished steps unchanged on every authoritative server`)
-    return null
+    const n = items.length
+    const note = ahead.size > 0 ? `; already as the next planned change sets it (made ahead of the run): ${[...ahead].join(', ')}` : ''
+    await deps.journal.append({event: 'drift-check', message: `${n} RRset${n > 1 ? 's' : ''} set by finished steps are unchanged${note}`})
+    deps.ui.ok(`drift check: ${n} RRset${n > 1 ? 's' : ''} set by finished steps unchanged on every authoritative server${note}`)
+    return clearDrift(plan, deps)
   }
   lines.push('nothing was changed: find out who edited these records and put them back, or roll back (mxcut rollback) or make a new plan')
   const first = items[0].step
   await deps.journal.append({event: 'drift', step: first.id, message: lines[0]})
+  plan.drift = {step: first.id, detectedAt: new Date(deps.clock.now()).toISOString(), message: lines[0]}
+  await deps.save(plan)
   return {step: first.id, message: lines.join('\n')}
+}
+
+type Change = NonNullable<Step['changes']>[number]
+
+/** The last change finished steps made to each RRset (none for one a step left in flight), with the next planned change of it, if any. */
+function finishedChanges(plan: PlanState): Array<{step: Step; change: Change; ahead?: {step: string; after: Change['after']}}> {
+  const expected = new Map<string, {step: Step; change: Change; ahead?: {step: string; after: Change['after']}}>()
+  const inFlight = new Set<string>()
+  for (const s of plan.steps) {
+    for (const c of s.changes ?? []) {
+      const key = `${c.name.toLowerCase()} ${c.type}`
+      if (s.status === 'done') expected.set(key, {step: s, change: c})
+      else if (s.status === 'running' || s.status === 'failed') inFlight.add(key)
+      else if (s.status === 'pending') {
+        const done = expected.get(key)
+        if (done && !done.ahead) done.ahead = {step: s.id, after: c.after}
+      }
+    }
+  }
+  for (const key of inFlight) expected.delete(key)
+  return [...expected.values()]
+}
+
+async function clearDrift(plan: PlanState, deps: RunnerDeps): Promise<null> {
+  if (plan.drift) {
+    delete plan.drift
+    await deps.save(plan)
+  }
+  return null
 }
 
 function labelled(label: string, lines: string[]): string[] {

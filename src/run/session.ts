@@ -1,16 +1,21 @@
 import {createDnsClient, type DnsClient} from '../dns/client.js'
 import {DEFAULT_RESOLVERS, parseResolvers, parseServer, type DnsServer, type ServerSpec} from '../dns/server.js'
 import {createHost} from '../hosts/registry.js'
+import {stat} from 'node:fs/promises'
 import {UserError} from '../lib/errors.js'
+import {bounded} from '../lib/bounded.js'
+import {registerConfiguredSecrets} from '../lib/secrets.js'
+import {digestMatches, planDigest, shortDigest} from '../state/digest.js'
 import type {PlanState} from '../state/schema.js'
 import {discoverZone, type AuthServer} from '../zone/discover.js'
 import {envFailpoint} from './failpoint.js'
-import {openJournal, readJournal} from './journal.js'
+import {openJournal, readJournal, repairJournal} from './journal.js'
 import {acquireLock, type PlanLock} from './lock.js'
 import {planPaths, type PlanPaths} from '../state/paths.js'
 import {buildRunnerDeps} from './effects.js'
 import {readPlanState, writePlanState} from '../state/file.js'
 import type {Clock, RunnerDeps} from './types.js'
+import {roomCheck} from './room.js'
 import {confirmPrompt, createPrompter, createUi, isInteractive} from './ui.js'
 
 export const systemClock: Clock = {
@@ -28,6 +33,20 @@ export const systemClock: Clock = {
     }),
 }
 
+/**
+ * Refuses a plan whose digest is not the approved one (run/resume --digest):
+ * exit 2, one line, before anything is read from DNS or written.
+ */
+export function assertDigest(plan: PlanState, wanted: string, planPath: string): void {
+  const digest = planDigest(plan)
+  if (!/^(sha256:)?[0-9a-fA-F]{8,64}$/.test(wanted.trim())) {
+    throw new UserError(`--digest ${bounded(wanted, 80)}: give the digest mxcut plan printed (at least 8 hex digits)`)
+  }
+  if (!digestMatches(digest, wanted)) {
+    throw new UserError(`plan ${planPath} has digest ${shortDigest(digest)}, not the approved ${bounded(wanted.trim(), 80)}: it is not the plan that was reviewed; nothing was done`)
+  }
+}
+
 export interface DnsOverrides {
   resolver?: string[]
   nameserver?: string[]
@@ -40,6 +59,8 @@ export interface SessionOptions {
   dns: DnsOverrides
   /** Output for people (stdout). */
   write?: (text: string) => void
+  /** The digest the plan must have (run/resume --digest): any other plan is refused before anything happens. */
+  digest?: string
 }
 
 export interface Session {
@@ -76,7 +97,11 @@ export async function openSession(planPath: string, options: SessionOptions): Pr
   const lock = await acquireLock(planPath, paths.lock, options.command)
   try {
     const plan = await readPlanState(paths.plan)
+    if (options.digest !== undefined) assertDigest(plan, options.digest, planPath)
     const config = plan.config
+    // Before any host is built: whatever echoes a configured secret is cleaned of it.
+    registerConfiguredSecrets(config.dns)
+    const repaired = await repairJournal(paths.journal)
     const timeoutMs = options.dns.timeout
     const client = createDnsClient({timeoutMs})
     const resolvers = parseResolvers(options.dns.resolver ?? config.resolvers ?? DEFAULT_RESOLVERS)
@@ -93,6 +118,13 @@ export async function openSession(planPath: string, options: SessionOptions): Pr
       requestTimeoutMs: timeoutMs,
     })
     const interrupt = new AbortController()
+    let planBytes = (await stat(paths.plan)).size
+    const ui = createUi({interactive, write})
+    const journal = openJournal(paths.journal, {now: systemClock.now})
+    if (repaired) {
+      ui.warn(repaired)
+      await journal.append({event: 'journal-repaired', message: repaired})
+    }
     const deps = buildRunnerDeps({
       host,
       client,
@@ -100,13 +132,16 @@ export async function openSession(planPath: string, options: SessionOptions): Pr
       resolvers,
       timeoutMs,
       clock: systemClock,
-      ui: createUi({interactive, write}),
+      ui,
       prompter,
-      save: (p) => writePlanState(paths.plan, p),
-      journal: openJournal(paths.journal, {now: systemClock.now}),
+      save: async (p) => {
+        planBytes = await writePlanState(paths.plan, p)
+      },
+      journal,
       previousJournal: await readJournal(paths.journal),
       interrupt: interrupt.signal,
       failpoint: envFailpoint(),
+      ensureRecordable: roomCheck(paths.dir, () => planBytes),
     })
     const onSigint = () => {
       if (interrupt.signal.aborted) {

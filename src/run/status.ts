@@ -1,4 +1,5 @@
 import type {PlanState, StepKind, StepStatus} from '../state/schema.js'
+import {planDigest} from '../state/digest.js'
 import {holderAlive, type LockInfo} from './lock.js'
 import {continueCommand} from './next.js'
 import {nextStepIndex, notBefore} from './timeline.js'
@@ -17,6 +18,10 @@ export interface StatusReport {
   rollback: PlanState['rollback'] | null
   /** What to type to continue, when there is something to continue. */
   resumeCommand: string | null
+  /** sha256 of the plan's steps, changes and rollback: the one `run --digest` expects. */
+  digest: string
+  /** Drift resume found among finished steps (the records they set were changed since): a person must look. */
+  drift: {step: string; detectedAt: string; message: string} | null
 }
 
 export function planStatus(plan: PlanState, options: {planPath: string; lock: LockInfo | null; now: number; resumeCommand: string}): StatusReport {
@@ -31,7 +36,7 @@ export function planStatus(plan: PlanState, options: {planPath: string; lock: Lo
   else if (plan.rollback?.status === 'failed') state = 'failed'
   else if (plan.rollback?.status === 'running') state = live ? 'running' : 'failed'
   else if (next === null) state = 'done'
-  else if (plan.steps.some((s) => s.status === 'failed')) state = 'failed'
+  else if (plan.steps.some((s) => s.status === 'failed') || (plan.drift && !live)) state = 'failed'
   else if (live) state = due !== null && due > options.now ? 'waiting' : 'running'
   else if (plan.pausedAt) state = 'paused'
   else if (due !== null && due > options.now) state = 'waiting'
@@ -61,5 +66,7 @@ export function planStatus(plan: PlanState, options: {planPath: string; lock: Lo
     pausedAt: plan.pausedAt ?? null,
     rollback: plan.rollback ?? null,
     resumeCommand: state === 'done' || state === 'rolled-back' || state === 'running' || state === 'planned' ? null : continueCommand(plan, options.resumeCommand),
+    digest: planDigest(plan),
+    drift: plan.drift ?? null,
   }
 }

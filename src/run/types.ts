@@ -99,4 +99,10 @@ export interface RunnerDeps {
   /** Fault injection for crash tests (MXCUT_FAILPOINT); a no-op otherwise. */
   failpoint?: (name: string) => void
   timing?: Partial<Timing>
+  /**
+   * Throws (a one-line UserError) when the outcome of a DNS change could not
+   * be recorded: the plan's disk has no room for the journal and the plan
+   * file. Called before each change's intent; nothing is changed then.
+   */
+  ensureRecordable?: () => Promise<void>
 }

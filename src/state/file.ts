@@ -1,8 +1,12 @@
-import {mkdir, open, readFile, stat} from 'node:fs/promises'
+import {mkdir, readFile, stat} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
-import writeFileAtomic from 'write-file-atomic'
 import type {z} from 'zod'
 import {UserError} from '../lib/errors.js'
+import {fsError} from '../lib/fs-errors.js'
+import {redactDeep} from '../lib/redact.js'
+import {writeFileDurably} from './durable.js'
+import {planIncoherence} from './coherence.js'
+import {planDigest, shortDigest} from './digest.js'
 import {planStateSchema, type PlanState} from './schema.js'
 
 /** Where in the file a zod issue points, as a person would write it: steps[3].status */
@@ -31,9 +35,8 @@ export async function readPlanState(path: string): Promise<PlanState> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'ENOENT') throw new UserError(`plan ${path} does not exist; create it with: mxcut plan CONFIG`)
-    if (code === 'EACCES') throw new UserError(`plan ${path} cannot be read (permission denied)`)
     if (code === 'EISDIR') throw new UserError(`plan ${path} is a directory; give the plan file (DOMAIN.plan.json)`)
-    throw new UserError(`plan ${path} cannot be read (${code ?? String(err)})`)
+    throw fsError(err, 'read plan', path)
   }
   return parsePlanState(text, path)
 }
@@ -63,30 +66,29 @@ export function parsePlanState(text: string, path: string): PlanState {
       throw new UserError(`plan ${path} is not a valid mxcut plan: steps[${i}] (${step.id}) is a dns-change step without changes`)
     }
   }
+  const incoherent = planIncoherence(plan)
+  if (incoherent) throw new UserError(`plan ${path} is not coherent (edited by hand?): ${incoherent}; make the plan again with mxcut plan`)
+  if (plan.digest !== undefined) {
+    const now = planDigest(plan)
+    if (now !== plan.digest) {
+      throw new UserError(`plan ${path} was changed after mxcut plan wrote it: its steps, changes or rollback no longer match its digest (written ${shortDigest(plan.digest)}, now ${shortDigest(now)}); make the plan again with mxcut plan`)
+    }
+  }
   return plan
 }
 
 /**
- * Writes the whole state atomically: a temp file in the same directory,
- * fsync, rename over the old one, then fsync of the directory so the rename
- * itself survives a power cut. Readers see the old file or the new, never half.
+ * Writes the whole state atomically and durably (src/state/durable.ts): a
+ * temp file in the same directory, every byte checked written, fsync, rename
+ * over the old one, fsync of the directory. A full disk or any other failure
+ * leaves the previous file exactly as it was and says so in one line.
+ * Everything written passes the redactor first.
  */
-export async function writePlanState(path: string, plan: PlanState): Promise<void> {
-  const checked = planStateSchema.parse(plan)
-  await writeFileAtomic(path, JSON.stringify(checked, null, 2) + '\n', {mode: 0o600, fsync: true})
-  await fsyncDir(dirname(path))
-}
-
-export async function fsyncDir(dir: string): Promise<void> {
-  let handle
-  try {
-    handle = await open(dir, 'r')
-    await handle.sync()
-  } catch {
-    // Some file systems refuse fsync on directories; the rename is still atomic there.
-  } finally {
-    await handle?.close()
-  }
+export async function writePlanState(path: string, plan: PlanState): Promise<number> {
+  const checked = planStateSchema.parse(redactDeep(plan))
+  const text = JSON.stringify(checked, null, 2) + '\n'
+  await writeFileDurably(path, text, {what: 'plan', kept: 'the plan file keeps its last saved state'})
+  return Buffer.byteLength(text)
 }
 
 /** plans/contoso.com.plan.json, or beside --out when several domains share a directory. */
@@ -96,7 +98,11 @@ export function defaultPlanPath(domain: string, dir = 'plans'): string {
 
 /** Creates the plan's directory when needed, then writes the state atomically. */
 export async function writePlanFile(path: string, state: PlanState): Promise<void> {
-  await mkdir(dirname(path) || '.', {recursive: true})
+  try {
+    await mkdir(dirname(path) || '.', {recursive: true})
+  } catch (err) {
+    throw fsError(err, 'create the directory of plan', path)
+  }
   await writePlanState(path, state)
 }
 
@@ -110,7 +116,7 @@ export async function assertReplaceable(path: string): Promise<void> {
     text = await readFile(path, 'utf8')
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
-    throw new UserError(`cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)}) to check it before replacing it`)
+    throw fsError(err, 'read (to check it before replacing it)', path)
   }
   let data: unknown
   try {

@@ -115,6 +115,13 @@ export const planStateSchema = z.strictObject({
   rollbackPlan: rollbackPlanSchema.optional(),
   /** Set when a person paused the run; cleared by resume. */
   pausedAt: z.string().optional(),
+  /** sha256 of the canonical steps, changes and rollback (src/state/digest.ts), written by mxcut plan and checked at every load. */
+  digest: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  /** Drift that resume found among finished steps: kept so status tells it; cleared when a later check finds none. */
+  drift: z.strictObject({step: z.string(), detectedAt: z.string(), message: z.string()}).optional(),
   rollback: z
     .strictObject({
       status: z.enum(['running', 'done', 'failed']),

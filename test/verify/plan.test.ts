@@ -56,7 +56,7 @@ describe('reading plan files', () => {
   const dir = mkdtempSync(join(tmpdir(), 'mxcut-verify-plan-'))
   test('a valid file parses; broken ones give one-line errors naming the problem', async () => {
     const good = join(dir, 'good.plan.json')
-    writeFileSync(good, JSON.stringify(plan([lower])))
+    writeFileSync(good, JSON.stringify(plan([{id: 'preflight', kind: 'audit', title: 'Pre-flight audit', status: 'done'}, lower])))
     expect((await readPlanState(good)).id).toBe('p1')
     const notJson = join(dir, 'a.plan.json')
     writeFileSync(notJson, 'nope')
