@@ -1,6 +1,8 @@
 import {readdirSync} from 'node:fs'
 import {z} from 'zod'
 import {UserError} from '../lib/errors.js'
+import {bounded} from '../lib/bounded.js'
+import {redact, redactError} from '../lib/redact.js'
 import type {DnsHost, HostDeps, HostModule} from './types.js'
 
 /**
@@ -71,7 +73,7 @@ export interface HostConfig {
 
 export function getHostModule(name: string): HostModule {
   const host = hostModules.find((m) => m.name === name)
-  if (!host) throw new UserError(`dns.host '${name}' is not one of ${hostNames.join(', ')}`)
+  if (!host) throw new UserError(`dns.host '${bounded(name)}' is not one of ${hostNames.join(', ')}`)
   return host
 }
 
@@ -85,8 +87,34 @@ function block<S extends z.ZodType>(schema: S, value: unknown, host: string): z.
   return parsed.data
 }
 
-/** The DNS host the config names, ready to read and apply changes. Secrets are read on first use. */
+/**
+ * The DNS host the config names, ready to read and apply changes. Secrets are
+ * read on first use. Every error a host raises passes the redactor on its
+ * way out, and what it prints too: an API that echoes the credentials it was
+ * sent, into an error body or anywhere else, cannot leak them through mxcut.
+ */
 export function createHost(dnsConfig: HostConfig, deps: HostDeps): DnsHost {
   const host = getHostModule(String(dnsConfig.host))
-  return host.create(host.settings === null ? null : block(host.settings, dnsConfig[host.name], host.name), deps)
+  const settings = host.settings === null ? null : block(host.settings, dnsConfig[host.name], host.name)
+  return redacting(host.create(settings, {...deps, print: (text) => deps.print(redact(text))}))
+}
+
+function redacting(host: DnsHost): DnsHost {
+  const guard =
+    <A extends unknown[], R>(f: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await f(...args)
+      } catch (err) {
+        throw redactError(err)
+      }
+    }
+  const check = host.check?.bind(host)
+  return {
+    name: host.name,
+    atomic: host.atomic,
+    read: guard(host.read.bind(host)),
+    apply: guard(host.apply.bind(host)),
+    ...(check ? {check: guard(check)} : {}),
+  }
 }

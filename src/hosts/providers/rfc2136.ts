@@ -3,12 +3,14 @@ import * as packet from 'dns-packet'
 import type {RecordType} from 'dns-packet'
 import {z} from 'zod'
 import type {DnsClient} from '../../dns/client.js'
+import {queryWithTcpFallback} from '../../dns/fallback.js'
 import {canonicalName} from '../../dns/names.js'
 import {parseServer, serverLabel, type DnsServer} from '../../dns/server.js'
 import {DnsTimeout} from '../../dns/timeout.js'
 import {decodeSecret, signMessage, TSIG_ERRORS, verifyMessage, type TsigCheck, type TsigKey} from '../../dns/tsig.js'
 import {buildUpdateMessage, parseResponseHeader, sendUpdate, UnsupportedTypeError, type UpdateRecord} from '../../dns/update.js'
 import {errorMessage, UserError} from '../../lib/errors.js'
+import {registerSecret} from '../../lib/redact.js'
 import {resolveSecret, secretRefSchema} from '../../lib/secrets.js'
 import {rrsetFrom, type RRset} from '../../zone/rrset.js'
 import {findConflict} from '../rdata.js'
@@ -96,7 +98,11 @@ function loadKey(api: Rfc2136Api): TsigKey {
   const {key} = api.settings
   const text = resolveSecret(key.secret, `secret of ${api.keyLabel}`)
   try {
-    return {name: key.name, algorithm: key.algorithm, secret: decodeSecret(text)}
+    const secret = decodeSecret(text)
+    // The same secret in the other forms a message could show it in.
+    registerSecret(secret.toString('base64'))
+    registerSecret(secret.toString('hex'))
+    return {name: key.name, algorithm: key.algorithm, secret}
   } catch (err) {
     // The reference is named, never the value.
     throw new DnsHostError('auth', `${api.keyLabel}: the secret in ${key.secret} is unusable (${errorMessage(err)}); give the base64 secret tsig-keygen printed`)
@@ -105,7 +111,7 @@ function loadKey(api: Rfc2136Api): TsigKey {
 
 async function read(api: Rfc2136Api, name: string, type: string): Promise<RRset | null> {
   const {where} = api
-  const r = await api.client.query(api.server, name, type as RecordType, {recursion: false, timeoutMs: api.timeoutMs})
+  const r = await queryWithTcpFallback(api.client, api.server, name, type as RecordType, {recursion: false, timeoutMs: api.timeoutMs, ...(api.settings.transport === 'tcp' ? {tcp: 'only' as const} : {})})
   if (r.status === 'timeout' || r.status === 'error') {
     throw new DnsHostError('unreachable', `${where} did not answer for ${canonicalName(name)} ${type} (${r.error ?? r.status})`)
   }
