@@ -1,4 +1,5 @@
 import {domainToASCII} from 'node:url'
+import {bounded} from '../lib/bounded.js'
 import {UserError} from '../lib/errors.js'
 
 /** Lower-case, no trailing dot: the one form names are compared in. */
@@ -22,23 +23,23 @@ export function parseDomain(input: string, what = 'domain'): string {
   const raw = input.trim().replace(/\.$/, '')
   if (raw === '') throw new UserError(`${what} is empty: give a domain such as contoso.com`)
   if (/\.\./.test(raw) || raw.startsWith('.')) {
-    throw new UserError(`${what} '${input}' has an empty label (two dots in a row); give a domain such as contoso.com`)
+    throw new UserError(`${what} '${bounded(input)}' has an empty label (two dots in a row); give a domain such as contoso.com`)
   }
   const ascii = domainToASCII(raw)
-  if (ascii === '') throw new UserError(`${what} '${input}' is not a valid domain name; give a domain such as contoso.com`)
+  if (ascii === '') throw new UserError(`${what} '${bounded(input)}' is not a valid domain name; give a domain such as contoso.com`)
   const name = canonicalName(ascii)
-  if (name.length > 253) throw new UserError(`${what} '${input}' is longer than 253 characters`)
+  if (name.length > 253) throw new UserError(`${what} '${bounded(input)}' is longer than 253 characters`)
   const labels = name.split('.')
-  if (labels.length < 2) throw new UserError(`${what} '${input}' has a single label; give a full domain such as contoso.com`)
+  if (labels.length < 2) throw new UserError(`${what} '${bounded(input)}' has a single label; give a full domain such as contoso.com`)
   for (const label of labels) {
     if (!LABEL.test(label)) {
       throw new UserError(
-        `${what} '${input}' has an invalid label '${label}': letters, digits and inner hyphens only, 1 to 63 characters`,
+        `${what} '${bounded(input)}' has an invalid label '${bounded(label, 80)}': letters, digits and inner hyphens only, 1 to 63 characters`,
       )
     }
   }
   if (/^\d+$/.test(labels[labels.length - 1])) {
-    throw new UserError(`${what} '${input}' looks like an IP address, not a domain`)
+    throw new UserError(`${what} '${bounded(input)}' looks like an IP address, not a domain`)
   }
   return name
 }

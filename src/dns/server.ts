@@ -1,5 +1,6 @@
 import {isIP} from 'node:net'
 import {UserError} from '../lib/errors.js'
+import {bounded} from '../lib/bounded.js'
 
 /** A DNS server reached over UDP/TCP port 53 (or another port). */
 export interface DnsServer {
@@ -54,11 +55,11 @@ export function parseServer(input: string, what = 'server'): ServerSpec {
     try {
       url = new URL(raw)
     } catch {
-      throw new UserError(`${what} '${input}' is not a valid URL`)
+      throw new UserError(`${what} '${bounded(input)}' is not a valid URL`)
     }
     return {kind: 'doh', url: url.toString(), name: raw}
   }
-  if (/^http:\/\//i.test(raw)) throw new UserError(`${what} '${input}': DNS over HTTPS needs https://`)
+  if (/^http:\/\//i.test(raw)) throw new UserError(`${what} '${bounded(input)}': DNS over HTTPS needs https://`)
   let address = raw
   let port = 53
   const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(raw)
@@ -74,10 +75,10 @@ export function parseServer(input: string, what = 'server'): ServerSpec {
   }
   if (isIP(address) === 0) {
     throw new UserError(
-      `${what} '${input}' is not an IP address (use IP, IP:PORT, [IPv6]:PORT, https://… or one of ${Object.keys(WELL_KNOWN_RESOLVERS).join(', ')})`,
+      `${what} '${bounded(input)}' is not an IP address (use IP, IP:PORT, [IPv6]:PORT, https://… or one of ${Object.keys(WELL_KNOWN_RESOLVERS).join(', ')})`,
     )
   }
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UserError(`${what} '${input}' has an invalid port`)
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UserError(`${what} '${bounded(input)}' has an invalid port`)
   return {kind: 'dns', address, port, name: raw}
 }
 

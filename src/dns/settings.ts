@@ -1,4 +1,5 @@
 import {UserError} from '../lib/errors.js'
+import {bounded} from '../lib/bounded.js'
 import {DEFAULT_RESOLVERS, parseResolvers, parseServer, type DnsServer, type ServerSpec} from './server.js'
 
 export interface DnsFlagValues {
@@ -22,7 +23,7 @@ export function dnsSettings(flags: DnsFlagValues, config: {resolvers?: string[];
   const nsInput = flags.nameserver ?? config.nameservers ?? []
   const nameservers = nsInput.map((s) => {
     const parsed = parseServer(s, 'name server')
-    if (parsed.kind !== 'dns') throw new UserError(`name server '${s}' must be IP[:PORT]; DoH is for resolvers`)
+    if (parsed.kind !== 'dns') throw new UserError(`name server '${bounded(s)}' must be IP[:PORT]; DoH is for resolvers`)
     return parsed
   })
   const resolverInput = flags.resolver ?? config.resolvers ?? (nameservers.length > 0 ? [] : DEFAULT_RESOLVERS)

@@ -4,7 +4,9 @@ import {parseDocument} from 'yaml'
 import {parseDomain} from '../dns/names.js'
 import {parseResolvers, parseServer} from '../dns/server.js'
 import {hostModules, hostNames} from '../hosts/registry.js'
+import {bounded} from '../lib/bounded.js'
 import {errorMessage, UserError} from '../lib/errors.js'
+import {fsError} from '../lib/fs-errors.js'
 import {SECRET_REF} from '../lib/secrets.js'
 import {getProfile, profileIds} from '../profiles/index.js'
 import {recordedConfigSchema, type RecordedConfig} from '../state/config.js'
@@ -60,11 +62,11 @@ const mxList = z
     for (const [i, v] of values.entries()) {
       const mx = parseMx(v)
       if (!mx) {
-        ctx.addIssue({code: 'custom', path: [i], message: `'${v}' must be "PREFERENCE HOST", e.g. "0 contoso-com.mail.protection.outlook.com"`})
+        ctx.addIssue({code: 'custom', path: [i], message: `'${bounded(v)}' must be "PREFERENCE HOST", e.g. "0 contoso-com.mail.protection.outlook.com"`})
         return z.NEVER
       }
       if (mx.exchange === '.') {
-        ctx.addIssue({code: 'custom', path: [i], message: `'${v}' is a null MX (refuses all mail); give the target's mail hosts`})
+        ctx.addIssue({code: 'custom', path: [i], message: `'${bounded(v)}' is a null MX (refuses all mail); give the target's mail hosts`})
         return z.NEVER
       }
       try {
@@ -82,7 +84,7 @@ const profileId = z.string().superRefine((id, ctx) => {
   try {
     getProfile(id)
   } catch {
-    ctx.addIssue({code: 'custom', message: `'${id}' is not a known profile: choose one of ${profileIds().join(', ')} (see: mxcut profiles)`})
+    ctx.addIssue({code: 'custom', message: `'${bounded(id)}' is not a known profile: choose one of ${profileIds().join(', ')} (see: mxcut profiles)`})
   }
 })
 
@@ -111,7 +113,7 @@ const serverList = (what: string) =>
     for (const [i, v] of values.entries()) {
       try {
         if (what === 'resolver') parseResolvers([v])
-        else if (parseServer(v, what).kind !== 'dns') throw new UserError(`'${v}' must be IP[:PORT]; DoH is for resolvers`)
+        else if (parseServer(v, what).kind !== 'dns') throw new UserError(`'${bounded(v)}' must be IP[:PORT]; DoH is for resolvers`)
       } catch (err) {
         ctx.addIssue({code: 'custom', path: [i], message: errorMessage(err).replace(new RegExp(`^${what} `), '')})
       }
@@ -147,7 +149,7 @@ export const configSchema = z
             try {
               getProfile(id)
             } catch {
-              ctx.addIssue({code: 'custom', message: `'${id}' is not a known profile: use auto or one of ${profileIds().join(', ')}`})
+              ctx.addIssue({code: 'custom', message: `'${bounded(id)}' is not a known profile: use auto or one of ${profileIds().join(', ')}`})
             }
           })
           .describe("auto: detected from today's MX"),
@@ -199,7 +201,7 @@ export const configSchema = z
     const verifications = [c.target.verification, ...(c.domains ?? []).map((d) => (typeof d === 'string' ? undefined : d.verification))]
     for (const v of verifications) {
       if (v && prefix && !v.startsWith(prefix)) {
-        ctx.addIssue({code: 'custom', path: ['target', 'verification'], message: `'${v}' must start with ${prefix} for ${c.target.profile} (copy the TXT value from the admin center)`})
+        ctx.addIssue({code: 'custom', path: ['target', 'verification'], message: `'${bounded(v)}' must start with ${prefix} for ${c.target.profile} (copy the TXT value from the admin center)`})
       }
     }
     if (c.ttl.final !== undefined && c.ttl.lowered > c.ttl.final) {
@@ -257,7 +259,7 @@ export function auditTarget(config: Config, domain: string): {profile: string; m
 /** Where a zod issue points, as a person writes it: dns.rfc2136.key.secret, target.mx[0]. */
 export function fieldPath(path: readonly PropertyKey[]): string {
   let out = ''
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? String(p) : `.${String(p)}`
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? bounded(String(p), 80) : `.${bounded(String(p), 80)}`
   return out
 }
 
@@ -304,7 +306,7 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
   const path = fieldPath(issue.path)
   switch (issue.code) {
     case 'unrecognized_keys': {
-      const key = issue.keys[0]
+      const key = bounded(issue.keys[0], 80)
       const field = path ? `${path}.${key}` : key
       const known = knownFields(issue.path)
       const guess = closest(key, known)
@@ -362,19 +364,31 @@ export async function loadConfig(path: string): Promise<Config> {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'ENOENT') throw new UserError(`config ${path} does not exist; write one with: mxcut init`)
     if (code === 'EISDIR') throw new UserError(`config ${path} is a directory; give the YAML file (plans/DOMAIN.yaml)`)
-    throw new UserError(`config ${path} cannot be read (${code ?? errorMessage(err)})`)
+    throw fsError(err, 'read config', path)
   }
   return parseConfigText(text, path)
 }
+
+/** Alias uses one config may make; a real config needs a few at most. */
+const MAX_YAML_ALIASES = 100
 
 export function parseConfigText(text: string, where: string): Config {
   const doc = parseDocument(text, {prettyErrors: true, uniqueKeys: true})
   if (doc.errors.length > 0) {
     const e = doc.errors[0]
     const line = e.linePos?.[0]
-    throw new UserError(`${where}: not valid YAML${line ? ` at line ${line.line}, column ${line.col}` : ''}: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`)
+    throw new UserError(`${where}: not valid YAML${line ? ` at line ${line.line}, column ${line.col}` : ''}: ${bounded(e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''))}`)
   }
-  const data: unknown = doc.toJS()
+  let data: unknown
+  try {
+    // The yaml library stops expanding aliases past maxAliasCount: a "billion laughs" file is refused, not expanded.
+    data = doc.toJS({maxAliasCount: MAX_YAML_ALIASES})
+  } catch (err) {
+    if (err instanceof ReferenceError) {
+      throw new UserError(`${where}: its YAML aliases (*name) expand too far (more than ${MAX_YAML_ALIASES} uses, as in an alias bomb); write the values out instead of nesting aliases`)
+    }
+    throw new UserError(`${where}: not valid YAML: ${bounded(errorMessage(err))}`)
+  }
   if (data === null || data === undefined) throw new UserError(`${where}: the file is empty; start from plans/examples/ or run mxcut init`)
   if (typeof data !== 'object' || Array.isArray(data)) throw new UserError(`${where}: must be a mapping of fields (version: 1, domain: …)`)
   return parseConfig(data, where)

@@ -1,6 +1,7 @@
 import {parseDomain} from '../dns/names.js'
 import {getHostModule, hostModules} from '../hosts/registry.js'
 import type {HostModule} from '../hosts/types.js'
+import {bounded} from '../lib/bounded.js'
 import {errorMessage, UserError} from '../lib/errors.js'
 import {SECRET_REF} from '../lib/secrets.js'
 import {formatSeconds} from '../lib/time.js'
@@ -82,7 +83,7 @@ const checkTtl = (flag: string) => (v: string) => {
 const checkMx = (v: string) => {
   for (const part of v.split(',').map((x) => x.trim()).filter(Boolean)) {
     const mx = parseMx(part)
-    if (!mx || mx.exchange === '.') throw new UserError(`--mx '${part}' must be "PREFERENCE HOST", e.g. "0 contoso-com.mail.protection.outlook.com"`)
+    if (!mx || mx.exchange === '.') throw new UserError(`--mx '${bounded(part)}' must be "PREFERENCE HOST", e.g. "0 contoso-com.mail.protection.outlook.com"`)
   }
 }
 

@@ -1,5 +1,6 @@
 import {canonicalName} from '../dns/names.js'
 import {UserError} from '../lib/errors.js'
+import {bounded} from '../lib/bounded.js'
 import type {Profile, ProfileMx} from './types.js'
 
 export type {Profile, ProfileMx, ProfileDkim} from './types.js'
@@ -69,7 +70,7 @@ export function getProfile(id: string): Profile {
   const key = id.trim().toLowerCase()
   const aliases: Record<string, string> = {m365: 'microsoft365', o365: 'microsoft365', office365: 'microsoft365', google: 'google-workspace', gws: 'google-workspace', gmail: 'google-workspace'}
   const found = PROFILES.find((p) => p.id === (aliases[key] ?? key))
-  if (!found) throw new UserError(`unknown profile '${id}': choose one of ${profileIds().join(', ')} (see: mxcut profiles)`)
+  if (!found) throw new UserError(`unknown profile '${bounded(id)}': choose one of ${profileIds().join(', ')} (see: mxcut profiles)`)
   return found
 }
 
