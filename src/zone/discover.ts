@@ -1,5 +1,6 @@
 import type {RecordType} from 'dns-packet'
 import type {DnsClient, QueryResult} from '../dns/client.js'
+import {queryWithTcpFallback} from '../dns/fallback.js'
 import {canonicalName, isInZone} from '../dns/names.js'
 import type {SoaData} from '../dns/records.js'
 import {serverLabel, type DnsServer, type ServerSpec} from '../dns/server.js'
@@ -65,11 +66,11 @@ export async function discoverZone(domain: string, options: DiscoverOptions): Pr
     // Ask the given servers directly; the first authoritative answer names the zone.
     const tries: string[] = []
     for (const server of options.nameservers) {
-      const r = await options.client.query(server, name, 'SOA', {recursion: false, timeoutMs})
+      const r = await queryWithTcpFallback(options.client, server, name, 'SOA', {recursion: false, timeoutMs})
       const apex = apexFrom(r)
       if (r.aa && apex && isInZone(name, apex.zone)) {
         if (r.status === 'nxdomain') throw nxdomain(name, r, apex.zone)
-        const ns = await options.client.query(server, apex.zone, 'NS', {recursion: false, timeoutMs})
+        const ns = await queryWithTcpFallback(options.client, server, apex.zone, 'NS', {recursion: false, timeoutMs})
         return {
           zone: apex.zone,
           nsNames: ns.answers.filter((a) => a.type === 'NS').map((a) => a.data as string),
