@@ -1,8 +1,8 @@
-import {appendFileSync, mkdtempSync, statSync} from 'node:fs'
+import {appendFileSync, mkdtempSync, readFileSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {expect, test} from 'vitest'
-import {openIntents, openJournal, readJournal} from '../../src/run/journal.js'
+import {openIntents, openJournal, readJournal, repairJournal} from '../../src/run/journal.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'mxcut-journal-'))
 
@@ -43,4 +43,28 @@ test('a torn last line (crash mid-append) is skipped; damage earlier is an error
 
 test('a missing journal is empty', async () => {
   expect(await readJournal(join(dir, 'none.ndjson'))).toEqual([])
+})
+
+test('a torn tail is set aside in JOURNAL.torn before appending again; a whole entry without its newline is completed', async () => {
+  const path = join(dir, 'torn.journal.ndjson')
+  const j = openJournal(path)
+  await j.append({event: 'run-start'})
+  const fragment = '{"at":"2025-01-01T00:00:00.000Z","pid":7,"run":"r","event":"intent","step":"swap-mx","inte'
+  appendFileSync(path, fragment)
+  const notice = await repairJournal(path)
+  expect(notice).toMatch(/ended with a partial entry \(\d+ bytes, .*set aside in .*torn\.journal\.ndjson\.torn, continuing$/)
+  expect(readFileSync(`${path}.torn`, 'utf8')).toBe(`${fragment}\n`)
+  expect(await repairJournal(path)).toBeNull()
+  await j.append({event: 'run-end'})
+  expect((await readJournal(path)).map((e) => e.event)).toEqual(['run-start', 'run-end'])
+
+  appendFileSync(path, '{"at":"x","pid":1,"run":"r","event":"paused"}')
+  expect(await repairJournal(path)).toBeNull()
+  expect(readFileSync(path, 'utf8').endsWith('"paused"}\n')).toBe(true)
+})
+
+test('a line where an older version glued an entry onto a fragment is read past the fragment', async () => {
+  const path = join(dir, 'glued.journal.ndjson')
+  appendFileSync(path, '{"at":"a","pid":1,"run":"r","event":"run-start"}\n{"at":"2025-01{"at":"b","pid":1,"run":"r","event":"run-end"}\n')
+  expect((await readJournal(path)).map((e) => e.event)).toEqual(['run-start', 'run-end'])
 })
