@@ -9,10 +9,11 @@ import {digestMatches, planDigest, shortDigest} from '../state/digest.js'
 import type {PlanState} from '../state/schema.js'
 import {discoverZone, type AuthServer} from '../zone/discover.js'
 import {envFailpoint} from './failpoint.js'
-import {openJournal, readJournal, repairJournal} from './journal.js'
+import {openJournal, readJournal, repairJournal, type Journal} from './journal.js'
 import {acquireLock, type PlanLock} from './lock.js'
 import {planPaths, type PlanPaths} from '../state/paths.js'
 import {buildRunnerDeps} from './effects.js'
+import {removeStaleTemps} from '../state/durable.js'
 import {readPlanState, writePlanState} from '../state/file.js'
 import type {Clock, RunnerDeps} from './types.js'
 import {roomCheck} from './room.js'
@@ -44,6 +45,20 @@ export function assertDigest(plan: PlanState, wanted: string, planPath: string):
   }
   if (!digestMatches(digest, wanted)) {
     throw new UserError(`plan ${planPath} has digest ${shortDigest(digest)}, not the approved ${bounded(wanted.trim(), 80)}: it is not the plan that was reviewed; nothing was done`)
+  }
+}
+
+/** For the crash tests: with MXCUT_FAILPOINT=journal:N the process stops right after its Nth journal entry is durable. */
+function withFailpoints(journal: Journal, failpoint: ((name: string) => void) | undefined): Journal {
+  if (!failpoint) return journal
+  let n = 0
+  return {
+    run: journal.run,
+    newIntentId: () => journal.newIntentId(),
+    async append(entry) {
+      await journal.append(entry)
+      failpoint(`journal:${++n}`)
+    },
   }
 }
 
@@ -118,9 +133,12 @@ export async function openSession(planPath: string, options: SessionOptions): Pr
       requestTimeoutMs: timeoutMs,
     })
     const interrupt = new AbortController()
+    await removeStaleTemps(paths.plan)
     let planBytes = (await stat(paths.plan)).size
     const ui = createUi({interactive, write})
-    const journal = openJournal(paths.journal, {now: systemClock.now})
+    const failpoint = envFailpoint()
+    const journal = withFailpoints(openJournal(paths.journal, {now: systemClock.now}), failpoint)
+    let saves = 0
     if (repaired) {
       ui.warn(repaired)
       await journal.append({event: 'journal-repaired', message: repaired})
@@ -135,12 +153,13 @@ export async function openSession(planPath: string, options: SessionOptions): Pr
       ui,
       prompter,
       save: async (p) => {
-        planBytes = await writePlanState(paths.plan, p)
+        const n = ++saves
+        planBytes = await writePlanState(paths.plan, p, failpoint ? {beforeRename: () => failpoint(`save:${n}`)} : {})
       },
       journal,
       previousJournal: await readJournal(paths.journal),
       interrupt: interrupt.signal,
-      failpoint: envFailpoint(),
+      ...(failpoint ? {failpoint} : {}),
       ensureRecordable: roomCheck(paths.dir, () => planBytes),
     })
     const onSigint = () => {

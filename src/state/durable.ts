@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto'
-import {open, rename, unlink, type FileHandle} from 'node:fs/promises'
+import {open, readdir, rename, unlink, type FileHandle} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
 import {fsError} from '../lib/fs-errors.js'
 
@@ -11,7 +11,7 @@ import {fsError} from '../lib/fs-errors.js'
  * survives a power cut. On any failure the temp file is removed and the old
  * file is left exactly as it was: never a short plan in place of a good one.
  */
-export async function writeFileDurably(path: string, text: string, options: {what: string; kept: string; mode?: number}): Promise<void> {
+export async function writeFileDurably(path: string, text: string, options: {what: string; kept: string; mode?: number; beforeRename?: () => void}): Promise<void> {
   const bytes = Buffer.from(text, 'utf8')
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(3).toString('hex')}.tmp`)
   let handle: FileHandle | undefined
@@ -28,6 +28,7 @@ export async function writeFileDurably(path: string, text: string, options: {wha
     if (size !== bytes.length) throw Object.assign(new Error(`wrote ${size} of ${bytes.length} bytes`), {code: 'ENOSPC'})
     await handle.close()
     handle = undefined
+    options.beforeRename?.()
     await rename(temp, path)
   } catch (err) {
     await handle?.close().catch(() => undefined)
@@ -35,6 +36,20 @@ export async function writeFileDurably(path: string, text: string, options: {wha
     throw fsError(err, `save ${options.what}`, path, options.kept)
   }
   await fsyncDir(dirname(path))
+}
+
+/** Temp files a write of `path` left behind when its process was killed between write and rename (call under the plan's lock). */
+export async function removeStaleTemps(path: string): Promise<void> {
+  const prefix = `.${basename(path)}.`
+  let names: string[]
+  try {
+    names = await readdir(dirname(path))
+  } catch {
+    return
+  }
+  for (const name of names) {
+    if (name.startsWith(prefix) && name.endsWith('.tmp')) await unlink(join(dirname(path), name)).catch(() => undefined)
+  }
 }
 
 export async function fsyncDir(dir: string): Promise<void> {

@@ -84,10 +84,10 @@ export function parsePlanState(text: string, path: string): PlanState {
  * leaves the previous file exactly as it was and says so in one line.
  * Everything written passes the redactor first.
  */
-export async function writePlanState(path: string, plan: PlanState): Promise<number> {
+export async function writePlanState(path: string, plan: PlanState, options: {beforeRename?: () => void} = {}): Promise<number> {
   const checked = planStateSchema.parse(redactDeep(plan))
   const text = JSON.stringify(checked, null, 2) + '\n'
-  await writeFileDurably(path, text, {what: 'plan', kept: 'the plan file keeps its last saved state'})
+  await writeFileDurably(path, text, {what: 'plan', kept: 'the plan file keeps its last saved state', ...options})
   return Buffer.byteLength(text)
 }
 

@@ -1,4 +1,4 @@
-import {existsSync, mkdtempSync} from 'node:fs'
+import {existsSync, mkdtempSync, readdirSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, test} from 'vitest'
@@ -15,7 +15,7 @@ import {startLab, type Lab} from './lab.js'
  */
 let lab: Lab
 const dir = mkdtempSync(join(tmpdir(), 'mxcut-crash-'))
-const names = ['wait', 'intent', 'sent', 'verify', 'converging', 'save']
+const names = ['wait', 'intent', 'sent', 'verify', 'converging', 'save', 'rename', 'rollback']
 const zones = names.map((n) => cutoverZone(`k-${n}.test`, 3))
 
 beforeAll(async () => {
@@ -95,5 +95,33 @@ describe.concurrent('kill -9 at five instants, then resume', () => {
     const {journal} = await crashAndResume('k-save.test', {failpoint: 'before-save:swap-mx'})
     expect(journal.filter((e) => e.event === 'intent' && e.step === 'swap-mx')).toHaveLength(1)
     expect(journal.filter((e) => e.event === 'already-applied' && e.step === 'swap-mx')).toHaveLength(1)
+  })
+
+  test('with the new plan copy written but not yet renamed into place (test/lab/crash-sweep.ts tries every journal entry and every rename)', {timeout: 150_000}, async () => {
+    const {plan, journal} = await crashAndResume('k-rename.test', {failpoint: 'save:6'})
+    expect(journal.filter((e) => e.event === 'intent').map((e) => e.step)).toEqual(['lower-ttl', 'swap-mx', 'restore-ttl'])
+    // The stale copy of the killed run was removed under the lock.
+    expect(readdirSync(dir).filter((f) => f.startsWith('.k-rename.test.plan.json.'))).toEqual([])
+    expect(existsSync(plan)).toBe(true)
+  })
+
+  test('during a rollback, right after the original MX was restored: rollback again finishes it', {timeout: 150_000}, async () => {
+    const zone = 'k-rollback.test'
+    const plan = await makePlan(dir, lab, zone, {lowered: 1, margin: 0})
+    const swapped = await runCli(['run', plan, '--yes', '--until', 'swap-mx'], {env: labEnv(lab)})
+    expect(swapped.code, swapped.stderr).toBe(0)
+    const rb = spawnCli(['rollback', plan, '--yes'], {...labEnv(lab), MXCUT_FAILPOINT: 'after-apply:rollback-mx'})
+    await until('the failpoint after-apply:rollback-mx', () => procState(rb.pid) === 'T', 60_000)
+    rb.child.kill('SIGKILL')
+    expect((await rb.result).code).toBeNull()
+    const again = await runCli(['rollback', plan, '--yes'], {env: labEnv(lab), timeoutMs: 90_000})
+    expect(again.code, again.stderr + again.stdout).toBe(0)
+    for (const server of [lab.primary, lab.secondary]) {
+      expect(await mxOn(server, zone)).toEqual({ttl: 3, records: [`10 mail.${zone}`]})
+      expect(await serialOn(server, zone)).toBe(104)
+    }
+    const journal = readJournalLines(plan)
+    expect(journal.filter((e) => e.event === 'intent' && e.step === 'rollback-mx')).toHaveLength(1)
+    expect(journal.filter((e) => e.event === 'interrupted-intent' && e.step === 'rollback-mx')).toHaveLength(1)
   })
 })
