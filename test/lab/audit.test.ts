@@ -15,6 +15,7 @@ import {parseJson, runCli} from '../helpers/cli.js'
 import {startSmtpListener, type SmtpListener} from '../helpers/smtp.js'
 import {createTestCa} from '../helpers/tls.js'
 import {startLab, type Lab, type LabZone} from './lab.js'
+import {startTcpOnlyNs, type TcpOnlyNs} from './tcp-only-ns.js'
 
 /**
  * The audit against real BIND + Unbound: one zone per finding code, each
@@ -35,6 +36,8 @@ const CLOSED = `${S}.28`
 const HTTPS_ADDR = `${S}.43`
 const HTTPS_HUNG = `${S}.44`
 const DEAD = `${S}.53`
+/** A name server that answers only over TCP (test/lab/tcp-only-ns.ts), in front of the lab primary. */
+const TCP_ONLY = `${S}.55`
 
 interface Spec {
   mx?: string[]
@@ -89,6 +92,7 @@ const CASES: Array<[LabZone, FindingCode[]]> = [
   // Rewritten once the lab runs (their NS records need its addresses): see beforeAll.
   [zone('singlens.test', {primaryOnly: true}), ['NS_SINGLE']],
   [zone('deadns.test', {primaryOnly: true}), ['NS_UNREACHABLE']],
+  [zone('tcponlyns.test', {primaryOnly: true}), ['NS_TCP_ONLY']],
   [zone('lagging.test'), ['NS_RRSET_MISMATCH', 'NS_SERIAL_MISMATCH']],
   [zone('nospf.test', {spf: []}), ['SPF_MISSING']],
   [zone('twospf.test', {spf: ['v=spf1 mx include:spf.protection.outlook.com -all', 'v=spf1 a -all']}), ['SPF_MULTIPLE']],
@@ -152,6 +156,7 @@ const POLICIES: Record<string, {status: number; body: string}> = {
 }
 
 let lab: Lab
+let tcpOnly: TcpOnlyNs | undefined
 const listeners: SmtpListener[] = []
 let httpsServer: https.Server
 let silentServer: net.Server
@@ -196,6 +201,8 @@ beforeAll(async () => {
   const p = lab.primary.address
   await lab.writeZone({...zone('singlens.test', {primaryOnly: true}), serial: 2, nsLines: ['@ IN NS ns1', `ns1 IN A ${p}`]})
   await lab.writeZone({...zone('deadns.test', {primaryOnly: true}), serial: 2, nsLines: ['@ IN NS ns1', '@ IN NS ns3', `ns1 IN A ${p}`, `ns3 IN A ${DEAD}`]})
+  tcpOnly = await startTcpOnlyNs(lab.primary, TCP_ONLY, 'drop')
+  await lab.writeZone({...zone('tcponlyns.test', {primaryOnly: true}), serial: 2, nsLines: ['@ IN NS ns1', '@ IN NS ns3', `ns1 IN A ${p}`, `ns3 IN A ${TCP_ONLY}`]})
   // NOTIFY is off: the secondary keeps serial 1 and the old MX.
   await lab.writeZone({...zone('lagging.test', {mx: ['@ 3600 IN MX 10 mail', '@ 3600 IN MX 20 mail']}), serial: 2})
 
@@ -211,6 +218,7 @@ beforeAll(async () => {
 }, 120_000)
 
 afterAll(async () => {
+  await tcpOnly?.stop()
   await Promise.all(listeners.map((l) => l.close()))
   httpsServer?.closeAllConnections()
   await new Promise<void>((resolve) => (httpsServer ? httpsServer.close(() => resolve()) : resolve()))

@@ -302,8 +302,12 @@ function planFile(currentSerial: number): PlanState {
     observed: {mx: {ttl: 3600, records: oldMx}, soa: null, nameservers: [], rrsets: [], at: new Date().toISOString()},
     config: recordedConfig({resolvers: lab.resolvers.map((r) => serverLabel(r))}),
     findings: [],
+    // Shaped as the planner writes plans (pre-flight first, the swap after its wait and checkpoint): anything else is refused at load.
     steps: [
+      {id: 'preflight', kind: 'audit', title: 'Pre-flight audit', status: 'done'},
       {id: 'lower-ttl', kind: 'dns-change', title: 'Lower the MX TTL', status: 'done', changes: [{name: domain, type: 'MX', before: {...rr(oldMx), ttl: 3600}, after: rr(oldMx)}]},
+      {id: 'wait-old-ttl', kind: 'wait', title: 'Wait out the old TTL', status: 'done', waitFor: [{after: 'lower-ttl', seconds: 3600, reason: 'old TTL'}]},
+      {id: 'confirm-swap', kind: 'checkpoint', title: 'Confirm the swap', status: 'done'},
       {id: 'swap-mx', kind: 'dns-change', title: 'Swap MX', status: 'done', changes: [{name: domain, type: 'MX', before: rr(oldMx), after: rr(newMx)}]},
       {id: 'rollback-mx', kind: 'dns-change', title: `Restore the original MX (serial ${currentSerial})`, status: 'done', changes: [{name: domain, type: 'MX', before: rr(newMx), after: rr(oldMx)}]},
       {id: 'restore-ttl', kind: 'dns-change', title: 'Restore the TTL', status: 'pending', changes: [{name: domain, type: 'MX', before: rr(oldMx), after: {...rr(oldMx), ttl: 3600}}]},
