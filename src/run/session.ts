@@ -1,7 +1,7 @@
+import {stat} from 'node:fs/promises'
 import {createDnsClient, type DnsClient} from '../dns/client.js'
 import {DEFAULT_RESOLVERS, parseResolvers, parseServer, type DnsServer, type ServerSpec} from '../dns/server.js'
 import {createHost} from '../hosts/registry.js'
-import {stat} from 'node:fs/promises'
 import {UserError} from '../lib/errors.js'
 import {bounded} from '../lib/bounded.js'
 import {registerConfiguredSecrets} from '../lib/secrets.js'
@@ -15,7 +15,7 @@ import {planPaths, type PlanPaths} from '../state/paths.js'
 import {buildRunnerDeps} from './effects.js'
 import {removeStaleTemps} from '../state/durable.js'
 import {readPlanState, writePlanState} from '../state/file.js'
-import type {Clock, RunnerDeps} from './types.js'
+import type {Clock, RunnerDeps, RunnerUi} from './types.js'
 import {roomCheck} from './room.js'
 import {confirmPrompt, createPrompter, createUi, isInteractive} from './ui.js'
 
@@ -92,12 +92,42 @@ export async function authServersFor(plan: PlanState, client: DnsClient, nameser
   if (nameservers.length > 0) {
     return nameservers.map((s) => {
       const parsed = parseServer(s, 'name server')
-      if (parsed.kind !== 'dns') throw new UserError(`name server '${s}' must be IP[:PORT]; DoH is for resolvers`)
+      if (parsed.kind !== 'dns') throw new UserError(`name server '${bounded(s)}' must be IP[:PORT]; DoH is for resolvers`)
       return {...(parsed as DnsServer), host: parsed.name}
     })
   }
   const info = await discoverZone(plan.zone, {client, resolvers, timeoutMs})
   return info.nameservers
+}
+
+/**
+ * The files beside the plan, under its lock: copies a killed run left
+ * unrenamed removed, a torn journal tail set aside (and said once), the
+ * journal, the plan's durable save, and the check that a change's outcome
+ * can be recorded. With MXCUT_FAILPOINT the crash tests can stop the process
+ * after any journal entry (journal:N) or before any rename (save:N).
+ */
+async function planFiles(paths: PlanPaths, ui: RunnerUi) {
+  await removeStaleTemps(paths.plan)
+  const repaired = await repairJournal(paths.journal)
+  const failpoint = envFailpoint()
+  const journal = withFailpoints(openJournal(paths.journal, {now: systemClock.now}), failpoint)
+  if (repaired) {
+    ui.warn(repaired)
+    await journal.append({event: 'journal-repaired', message: repaired})
+  }
+  let planBytes = (await stat(paths.plan)).size
+  let saves = 0
+  return {
+    journal,
+    previousJournal: await readJournal(paths.journal),
+    save: async (p: PlanState) => {
+      const n = ++saves
+      planBytes = await writePlanState(paths.plan, p, failpoint ? {beforeRename: () => failpoint(`save:${n}`)} : {})
+    },
+    ensureRecordable: roomCheck(paths.dir, () => planBytes),
+    ...(failpoint ? {failpoint} : {}),
+  }
 }
 
 /**
@@ -116,7 +146,6 @@ export async function openSession(planPath: string, options: SessionOptions): Pr
     const config = plan.config
     // Before any host is built: whatever echoes a configured secret is cleaned of it.
     registerConfiguredSecrets(config.dns)
-    const repaired = await repairJournal(paths.journal)
     const timeoutMs = options.dns.timeout
     const client = createDnsClient({timeoutMs})
     const resolvers = parseResolvers(options.dns.resolver ?? config.resolvers ?? DEFAULT_RESOLVERS)
@@ -133,35 +162,8 @@ export async function openSession(planPath: string, options: SessionOptions): Pr
       requestTimeoutMs: timeoutMs,
     })
     const interrupt = new AbortController()
-    await removeStaleTemps(paths.plan)
-    let planBytes = (await stat(paths.plan)).size
     const ui = createUi({interactive, write})
-    const failpoint = envFailpoint()
-    const journal = withFailpoints(openJournal(paths.journal, {now: systemClock.now}), failpoint)
-    let saves = 0
-    if (repaired) {
-      ui.warn(repaired)
-      await journal.append({event: 'journal-repaired', message: repaired})
-    }
-    const deps = buildRunnerDeps({
-      host,
-      client,
-      authServers,
-      resolvers,
-      timeoutMs,
-      clock: systemClock,
-      ui,
-      prompter,
-      save: async (p) => {
-        const n = ++saves
-        planBytes = await writePlanState(paths.plan, p, failpoint ? {beforeRename: () => failpoint(`save:${n}`)} : {})
-      },
-      journal,
-      previousJournal: await readJournal(paths.journal),
-      interrupt: interrupt.signal,
-      ...(failpoint ? {failpoint} : {}),
-      ensureRecordable: roomCheck(paths.dir, () => planBytes),
-    })
+    const deps = buildRunnerDeps({host, client, authServers, resolvers, timeoutMs, clock: systemClock, ui, prompter, interrupt: interrupt.signal, ...(await planFiles(paths, ui))})
     const onSigint = () => {
       if (interrupt.signal.aborted) {
         // A second Ctrl-C: stop now; the journal's last intent tells resume what may have been in flight.
