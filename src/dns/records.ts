@@ -88,13 +88,6 @@ export function answerText(a: Pick<Rr, 'type' | 'data'>): string {
   return a.type === 'TXT' ? txtText(a.data as TxtData) : String(a.data)
 }
 
-/** Same strings on the wire. */
-export function sameTxt(a: TxtData, b: TxtData): boolean {
-  const sa = txtStrings(a)
-  const sb = txtStrings(b)
-  return sa.length === sb.length && sa.every((s, i) => s === sb[i])
-}
-
 /**
  * A record the planner rewrites keeps the split of the old one where it can:
  * the old strings that still open and close the new text stay as they are,
@@ -168,7 +161,9 @@ export function parseTxtPresentation(text: string): TxtData {
       i += ch.length
     }
     if (quoted) i++
-    strings.push(Buffer.from(bytes).toString('utf8'))
+    const text = Buffer.from(bytes).toString('utf8')
+    // A longer string cannot be one character-string: cut it as servers and APIs do (Cloudflare, dnscontrol).
+    strings.push(...(bytes.length > TXT_STRING_MAX ? splitTxt(text) : [text]))
   }
   return txtData(strings)
 }
