@@ -1,4 +1,5 @@
 import {canonicalName} from '../dns/names.js'
+import {answerText} from '../dns/records.js'
 import type {Profile} from '../profiles/index.js'
 import {finding} from './codes.js'
 import {describeStatus, isDefinite, type LookupFn} from './lookup.js'
@@ -16,11 +17,11 @@ export async function auditDkim(domain: string, profile: Profile, lookup: Lookup
       out.push(finding('CHECK_INCOMPLETE', `${name} ${sel.type}`, `the DKIM selector ${name} ${describeStatus(r)}; check it again before the cutover.`))
       continue
     }
-    const present = r.answers.some((a) => a.name === canonicalName(name) && (a.type === 'CNAME' || (a.type === 'TXT' && /(^|;)\s*p=/.test(String(a.data)))))
+    const present = r.answers.some((a) => a.name === canonicalName(name) && (a.type === 'CNAME' || (a.type === 'TXT' && /(^|;)\s*p=/.test(answerText(a)))))
     let alt = present
     if (!present && sel.type === 'CNAME') {
       const txt = await lookup(name, 'TXT')
-      alt = txt.answers.some((a) => a.type === 'TXT' && /(^|;)\s*p=/.test(String(a.data)))
+      alt = txt.answers.some((a) => a.type === 'TXT' && /(^|;)\s*p=/.test(answerText(a)))
     }
     if (!alt) missing.push(`${name} ${sel.type} ${sel.value}`)
   }

@@ -1,6 +1,6 @@
 import type {Finding} from '../audit/types.js'
 import {canonicalName} from '../dns/names.js'
-import type {MxData, SoaData} from '../dns/records.js'
+import {copyRecordData, type MxData, type SoaData} from '../dns/records.js'
 import type {MxRecord, Observed, RRsetJson, RollbackPlan, Step} from '../state/schema.js'
 import {questionKey} from '../zone/read.js'
 import type {RRset} from '../zone/rrset.js'
@@ -109,7 +109,7 @@ export const mxJson = (records: readonly MxData[]): MxRecord[] =>
     .sort((a, b) => a.priority - b.priority || a.exchange.localeCompare(b.exchange))
 
 export function rrsetJson(set: RRset): RRsetJson {
-  return {name: set.name, type: set.type, ttl: set.ttl, records: set.records.map((r) => (typeof r === 'object' ? {...r} : r))}
+  return {name: set.name, type: set.type, ttl: set.ttl, records: set.records.map(copyRecordData)}
 }
 
 export function mxLines(records: readonly MxData[]): string {

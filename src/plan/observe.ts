@@ -7,7 +7,7 @@ import type {DnsClient} from '../dns/client.js'
 import type {DnsServer, ServerSpec} from '../dns/server.js'
 import {inspectDomain, type InspectReport} from '../zone/inspect.js'
 import {questionKey, type Question} from '../zone/read.js'
-import type {RRset} from '../zone/rrset.js'
+import {txtTexts, type RRset} from '../zone/rrset.js'
 import type {Config} from './config.js'
 import {planCutover, type ObservedDomain} from './planner.js'
 import {resolveTarget} from './target.js'
@@ -79,8 +79,8 @@ export async function observeDomain(domain: string, config: Config, options: Obs
   // A dry run of the planner names the SPF record it would publish; that one is counted through DNS.
   const draft = planCutover(observed, config, options.now?.() ?? new Date())
   const spfChange = draft.steps.find((s) => s.id === 'publish-companions')?.changes?.find((c) => c.type === 'TXT' && c.name === report.domain)
-  const candidate = spfChange?.after?.records.map(String).find((t) => /^v=spf1( |$)/i.test(t))
-  if (candidate && !(spfChange?.before?.records ?? []).map(String).includes(candidate)) {
+  const candidate = txtTexts(spfChange?.after).find((t) => /^v=spf1( |$)/i.test(t))
+  if (candidate && !txtTexts(spfChange?.before).includes(candidate)) {
     const parsed = parseSpf(candidate)
     if (parsed.ok) {
       const lookup = createLookup({

@@ -1,6 +1,7 @@
 import {UserError} from '../lib/errors.js'
 import {DnsHostError} from '../hosts/types.js'
 import type {RRsetChange} from '../state/schema.js'
+import {txtTexts} from '../zone/rrset.js'
 import type {JournalEntry} from './journal.js'
 import {describeSet, readLive, serverName, toRecordChange, type ChangeState, type LiveRead} from './live.js'
 import {DEFAULT_TIMING, type RunnerDeps} from './types.js'
@@ -20,8 +21,17 @@ export interface ChangeEvidence {
   intent?: string
 }
 
+/** The same TXT text in other character-strings: what a plan file that joined the strings (older mxcut) meets. */
+function splitOnly(before: RRsetChange['before'], live: ChangeState['servers'][number]['live']): boolean {
+  if (!before || !live || before.type !== 'TXT') return false
+  const a = txtTexts(before).sort()
+  const b = txtTexts(live).sort()
+  return a.length === b.length && a.every((t, i) => t === b[i])
+}
+
 function driftMessage(stepId: string, states: ChangeState[]): string {
   const lines: string[] = []
+  let resplit = false
   for (const cs of states) {
     const odd = cs.servers.filter((s) => s.state === 'other')
     if (odd.length === 0) continue
@@ -30,8 +40,13 @@ function driftMessage(stepId: string, states: ChangeState[]): string {
     lines.push(...describeSet(change.before, change.name, change.type).map((l, i) => `  ${i === 0 ? 'before:  ' : '         '} ${l}`))
     lines.push(...describeSet(change.after, change.name, change.type).map((l, i) => `  ${i === 0 ? 'expected:' : '         '} ${l}`))
     for (const s of odd) lines.push(...describeSet(s.live, change.name, change.type).map((l, i) => `  ${i === 0 ? 'actual:  ' : '         '} ${l}   (${serverName(s.server)})`))
+    resplit ||= odd.every((s) => splitOnly(change.before, s.live))
   }
-  lines.push('nothing was changed: find out who edited these records, put them back (or make a new plan with mxcut plan), then resume')
+  if (resplit) {
+    lines.push('nothing was changed: the servers hold the same text in other character-strings than this plan file records (plans made before mxcut kept TXT strings joined them); make the plan again with mxcut plan')
+  } else {
+    lines.push('nothing was changed: find out who edited these records, put them back (or make a new plan with mxcut plan), then resume')
+  }
   return lines.join('\n')
 }
 

@@ -22,7 +22,7 @@ import {createUi} from '../run/ui.js'
 import {finalMx, targetVerification} from '../state/queries.js'
 import type {PlanState, Step} from '../state/schema.js'
 import type {AuthServer} from '../zone/discover.js'
-import {rdataKeys, type RRset} from '../zone/rrset.js'
+import {rdataKeys, txtTexts, type RRset} from '../zone/rrset.js'
 import type {StartingState} from './demo.js'
 import type {Actor, SimClock} from './clock.js'
 import {createSimClock, DEFAULT_SANDBOX_RESOLVERS, startSandbox, type ResolverSpec, type Sandbox} from './index.js'
@@ -245,7 +245,7 @@ function readinessFor(plan: PlanState, sandbox: Sandbox, start: StartingState, d
   const targetHosts = new Set(finalMx(plan).map((m) => m.exchange))
   const sourceHosts = new Set(plan.observed.mx.records.map((m) => canonicalName(m.exchange)).filter((x) => x !== '.' && !targetHosts.has(x)))
   const verification = targetVerification(plan)
-  const hasVerification = (txt: RRset | null | undefined) => Boolean(verification && txt?.records.some((r) => String(r) === verification))
+  const hasVerification = (txt: RRset | null | undefined) => Boolean(verification && txtTexts(txt).includes(verification))
   const startTxt = start.rrsets.find((s) => s.name === domain && s.type === 'TXT')
   let targetReadyAt: number | null = !verification || hasVerification(startTxt) ? sandbox.clock.now() : null
   sandbox.primary.onChange((z) => {

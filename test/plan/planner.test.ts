@@ -339,3 +339,44 @@ describe('plan state file', () => {
     expect(planCutover(observed(), config(), NOW)).toEqual(planCutover(observed(), config(), NOW))
   })
 })
+
+describe('TXT records split into several strings', () => {
+  const split = ['v=spf1 mx include:_spf.google.com ', 'include:spf.b.test -all']
+  const apex = (records: Array<string | string[]>) => ({name: 'contoso.test', type: 'TXT', ttl: 3600, records})
+
+  test('the merge, the cleanup and the rollback keep the split; records the plan does not change are carried as served', () => {
+    const long = ['google-site-verification=', 'x'.repeat(40)]
+    const o = observed({mx: [[1, 'smtp.google.com']], extra: [apex([split, long])]})
+    const plan = planCutover(o, config({cleanup: {soak: '3d'}}), NOW)
+    expect(plan.blockers).toEqual([])
+    const publish = step(plan, 'publish-companions').changes?.find((c) => c.type === 'TXT')
+    expect(publish?.before?.records).toEqual([split, long])
+    expect(publish?.after?.records).toEqual([['v=spf1 mx include:_spf.google.com ', 'include:spf.b.test include:spf.protection.outlook.com -all'], long, 'MS=ms11112222'])
+    const cleanup = step(plan, 'cleanup').changes?.[0]
+    expect(cleanup?.before?.records).toEqual(publish?.after?.records)
+    expect(cleanup?.after?.records).toEqual([['v=spf1 mx ', 'include:spf.b.test include:spf.protection.outlook.com -all'], long, 'MS=ms11112222'])
+    const withdraw = plan.rollback.optional.flatMap((s) => s.changes ?? []).find((c) => c.type === 'TXT')
+    expect(withdraw?.after?.records).toEqual([split, long])
+    // The plan file holds the strings and reads back the same.
+    const state = toPlanState(plan, config({cleanup: {soak: '3d'}}))
+    expect(parsePlanState(JSON.stringify(state), 'x.plan.json').steps.find((s) => s.id === 'cleanup')?.changes?.[0].after?.records).toEqual(cleanup?.after?.records)
+  })
+
+  test('an SPF that already holds the include is not rewritten, whatever its split', () => {
+    const has = ['v=spf1 include:spf.protection.', 'outlook.com -all']
+    const plan = planCutover(observed({extra: [apex([has, 'MS=ms11112222'])]}), config(), NOW)
+    expect(plan.steps.find((s) => s.id === 'publish-companions')?.changes?.find((c) => c.type === 'TXT')).toBeUndefined()
+  })
+
+  test('a DKIM key served in other strings is the same key; an MTA-STS id bump keeps the split', () => {
+    const dkim = {name: 'selector1._domainkey.contoso.test', type: 'TXT', ttl: 3600, records: [['v=DKIM1; k=rsa; ', 'p=MIIBkey']]}
+    const sts = {name: '_mta-sts.contoso.test', type: 'TXT', ttl: 7200, records: [['v=STSv1; ', 'id=20240101']]}
+    const findings = [{code: 'MTA_STS_POLICY_MX_MISMATCH' as const, severity: 'error' as const, subject: 'https://mta-sts.contoso.test/.well-known/mta-sts.txt', message: 'the enforce policy does not list the target MX.'}]
+    const cfg = config({target: {profile: 'custom', mx: ['0 mx.target.test'], dkim: [{selector: 'selector1', type: 'TXT', value: 'v=DKIM1; k=rsa; p=MIIBkey'}]}})
+    const plan = planCutover(observed({extra: [dkim, sts], findings}), cfg, NOW)
+    const changes = plan.steps.flatMap((s) => s.changes ?? [])
+    expect(changes.find((c) => c.name === dkim.name)).toBeUndefined()
+    expect(plan.notes.join(' ')).not.toMatch(/selector1\._domainkey\.contoso\.test TXT already holds another value/)
+    expect(changes.find((c) => c.name === sts.name)?.after?.records).toEqual([['v=STSv1; ', `id=${mtaStsId(NOW)}`]])
+  })
+})
