@@ -9,12 +9,12 @@ import {finding, sortFindings, summarize} from './codes.js'
 import {auditDane} from './dane.js'
 import {auditDkim} from './dkim.js'
 import {auditDmarcAt} from './dmarc.js'
-import {createLookup, type LookupCache} from './lookup.js'
+import {createLookup, type LookupCache, type LookupFn} from './lookup.js'
 import {auditMtaSts} from './mta-sts.js'
 import {auditMx} from './mx.js'
 import {auditNs} from './ns.js'
 import {auditSpf} from './spf.js'
-import {auditTargetMx, auditVerification, resolveTarget, type TargetOverrides, type TargetHostReport} from './target.js'
+import {auditTargetMx, auditVerification, resolveTarget, type ResolvedTarget, type TargetOverrides, type TargetHostReport} from './target.js'
 import type {AuditReport, Finding} from './types.js'
 
 export interface AuditOptions {
@@ -88,7 +88,7 @@ export async function auditDomain(rawDomain: string, options: AuditOptions): Pro
   const [spf, dmarc, dkim, targetMx, mtaSts, dane] = await Promise.all([
     auditSpf({domain, txt: report.txt, targetInclude: target?.spfInclude ?? null, targetName: target?.profile.name, lookup}),
     auditDmarcAt(domain, report.zone, lookup),
-    target ? auditDkim(domain, target.profile, lookup) : Promise.resolve([]),
+    target ? auditDkim(domain, target, lookup) : Promise.resolve([]),
     target
       ? auditTargetMx(domain, target, lookup, {smtp: options.smtp, smtpPort: options.smtpPort, probeTimeoutMs: options.probeTimeoutMs})
       : Promise.resolve({findings: [], hosts: []}),
@@ -97,13 +97,21 @@ export async function auditDomain(rawDomain: string, options: AuditOptions): Pro
   ])
   findings.push(...spf, ...dmarc, ...dkim, ...targetMx.findings, ...mtaSts, ...dane)
   if (target) {
-    findings.push(...auditVerification(domain, target, report.txt))
+    findings.push(...auditVerification(domain, target, await verificationTxt(domain, target, report.txt, lookup)))
     if (!target.mxFromConfig) notes.push(...target.profile.notes)
     if (source?.id === target.profile.id) notes.push(`Today's MX already points at ${target.profile.name}: there may be nothing to cut over.`)
     if (!options.smtp) notes.push('The SMTP probe of the target MX was skipped (--no-smtp).')
   }
   const sorted = sortFindings(findings)
   return {report: {...base, findings: sorted, summary: summarize(sorted), notes}, targetHosts: targetMx.hosts}
+}
+
+/** The TXT records where the target's verification goes: the apex (already read) or its own name. */
+async function verificationTxt(domain: string, target: ResolvedTarget, apexTxt: readonly string[], lookup: LookupFn): Promise<string[]> {
+  const name = target.verification?.name
+  if (!name || name === domain) return [...apexTxt]
+  const r = await lookup(name, 'TXT')
+  return r.answers.filter((a) => a.type === 'TXT' && a.name === name).map((a) => String(a.data))
 }
 
 export type BatchResult = {domain: string; ok: true; audit: DomainAudit} | {domain: string; ok: false; error: string}

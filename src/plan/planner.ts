@@ -66,6 +66,7 @@ function assemble(ctx: PlanContext, rollback: CutoverPlan['rollback']): CutoverP
     steps: ctx.steps,
     rollback,
     ttl: ctx.ttl,
+    tenant: observed.tenant ?? null,
   }
 }
 
