@@ -62,7 +62,7 @@ export interface CutoverPlan {
   zone: string
   strategy: 'replace' | 'staged'
   createdAt: string
-  target: {profile: string; mx: MxRecord[]; spfInclude: string | null; verification: string | null}
+  target: {profile: string; mx: MxRecord[]; spfInclude: string | null; verification: string | null; mxSource: 'config' | 'tenant' | 'profile' | 'none'}
   source: {profile: string | null; detected: boolean}
   observed: Observed
   findings: Finding[]

@@ -50,7 +50,7 @@ function assemble(ctx: PlanContext, rollback: CutoverPlan['rollback']): CutoverP
     zone: observed.zone,
     strategy: ctx.config.strategy,
     createdAt: ctx.now.toISOString(),
-    target: {profile: target.profile.id, mx: ctx.targetMx, spfInclude: target.spfInclude, verification: target.verification},
+    target: {profile: target.profile.id, mx: ctx.targetMx, spfInclude: target.spfInclude, verification: target.verification, mxSource: target.mxSource},
     source: {profile: source.profile?.id ?? null, detected: source.detected},
     observed: {
       mx: {ttl: ctx.ttl.old, records: ctx.oldRecords},
