@@ -40,6 +40,8 @@ export interface ObservedDomain {
   spfCount?: {record: string; lookups: number; problems: string[]} | null
   /** What the target's tenant says the domain needs (Microsoft Graph), when the config asks to read it. */
   tenant?: TenantRecords | null
+  /** Whether the zone is DNSSEC-signed and how validating resolvers see it (inspect's verdict). */
+  dnssec?: {signed: boolean; state: 'unsigned' | 'secure' | 'insecure' | 'bogus' | 'unknown'}
 }
 
 export interface Blocker {

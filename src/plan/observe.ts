@@ -79,6 +79,7 @@ export async function observeDomain(domain: string, config: Config, options: Obs
     findings: findings ?? [],
     audited: findings !== null,
     tenant: options.tenant ?? null,
+    ...(report.dnssec ? {dnssec: {signed: report.dnssec.signed, state: report.dnssec.state}} : {}),
   }
 
   // A dry run of the planner names the SPF record it would publish; that one is counted through DNS.

@@ -106,6 +106,7 @@ describe('a cutover on a signed zone through rfc2136', () => {
     const planFile = join(dir, `${zone}.plan.json`)
     const made = await runCli(['plan', config, '--out', planFile, '--no-audit'], {env: labEnv(lab)})
     expect(made.code, made.stderr + made.stdout).toBe(0)
+    expect(made.stdout).toMatch(/signed\.test is DNSSEC-signed and validates: each DNS change counts as done only when every authoritative server serves it with a valid signature/)
     const r = await runCli(['run', planFile, '--yes'], {env: labEnv(lab)})
     expect(r.code, r.stderr + r.stdout).toBe(0)
     expect(r.stdout).toMatch(/cutover complete/)
