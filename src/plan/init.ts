@@ -111,6 +111,8 @@ export async function collectAnswers(
   read: (domain: string) => Promise<InspectReport>,
   readTenant?: (domain: string, token: string) => Promise<TenantRecords>,
 ): Promise<InitAnswers> {
+  // --to takes a profile's aliases too (m365, workmail): the choices list ids.
+  if (typeof flags.to === 'string') flags = {...flags, to: getProfile(flags.to).id}
   const ask: Ask = async (flag, q) => {
     const given = flags[flag]
     if (typeof given === 'string') {
@@ -225,7 +227,7 @@ function targetLines(a: InitAnswers): string[] {
   if (a.dkim === false) lines.push(`  dkim: false        # left out: copy the records from ${profile.dkim?.where.replaceAll('DOMAIN', a.domain) ?? 'the provider'} into target.dkim to publish them`)
   else if (a.dkim) {
     lines.push('  dkim:')
-    for (const d of a.dkim) lines.push(`    - {selector: ${d.selector}, type: ${d.type}, value: ${q(d.value)}}`)
+    for (const d of a.dkim) lines.push(`    - {selector: ${q(d.selector)}, type: ${d.type}, value: ${q(d.value)}}`)
   }
   return lines
 }

@@ -60,7 +60,7 @@ function missingParameters(profile: Profile, names: string[], what: string, doma
     const p = profile.parameters[n]
     return p ? `target.${n} (${p.description}, e.g. ${p.examples[0]})` : `target.${n}`
   })
-  return {code: 'TARGET_VALUE_MISSING', subject: `${domain} ${what}`, message: `the ${profile.name} ${what} of ${domain} depends on ${list.join(' and ')}: set it in the config, then plan again`}
+  return {code: 'TARGET_VALUE_MISSING', subject: `${domain} ${what}`, message: `the ${profile.name} ${what} of ${domain} depends on ${list.join(' and ')}: set it in the config`}
 }
 
 function resolveMx(profile: Profile, domain: string, v: TargetValues, problems: TargetProblem[]): Pick<ResolvedRecords, 'mx' | 'mxSource'> {
