@@ -76,18 +76,36 @@ function mergeSpf(ctx: PlanContext, out: Companions, records: TxtData[]): TxtDat
 }
 
 function addVerification(ctx: PlanContext, out: Companions, txtRecords: string[], newTxt: TxtData[]): TxtData[] {
-  const {target} = ctx
+  const {target, domain} = ctx
+  if (target.verification && target.verificationName && target.verificationName !== domain) {
+    addVerificationElsewhere(ctx, out, target.verificationName, target.verification)
+    return newTxt
+  }
   if (target.verification) {
     ctx.handled.push({code: 'TARGET_VERIFICATION_MISSING', step: 'publish-companions'})
     if (txtRecords.includes(target.verification)) return newTxt
     out.why.push(`adds the domain-verification TXT ${target.verification}`)
     return [...newTxt, target.verification]
   }
-  const prefix = target.profile.verificationPrefix
-  if (prefix && !txtRecords.some((t) => t.startsWith(prefix))) {
-    ctx.notes.push(`No ${prefix}… verification TXT is published or configured: set target.verification to the value the admin center shows, or verify the domain another way before the swap.`)
+  const prefix = target.verificationPrefix
+  const name = target.verificationName ?? domain
+  const present = name === domain ? txtRecords : txtTexts(ctx.get(name, 'TXT'))
+  if (target.verificationName && !present.some((t) => !prefix || t.startsWith(prefix))) {
+    ctx.notes.push(`No ${prefix ? `${prefix}… ` : ''}verification TXT is published at ${name} or configured: set target.verification to the value ${target.verificationWhere?.replaceAll('DOMAIN', domain) ?? 'the provider shows'}, or verify the domain another way before the swap.`)
   }
   return newTxt
+}
+
+/** A verification TXT at its own name (Amazon WorkMail's _amazonses): its own RRset, published with the companions. */
+function addVerificationElsewhere(ctx: PlanContext, out: Companions, name: string, value: string): void {
+  const current = ctx.get(name, 'TXT')
+  ctx.handled.push({code: 'TARGET_VERIFICATION_MISSING', step: 'publish-companions'})
+  if (txtTexts(current).includes(value)) return
+  ctx.touch(name, 'TXT')
+  // The records already there are carried as served (their strings untouched).
+  const kept = current ? rrsetJson(current).records : []
+  out.changes.push({name, type: 'TXT', before: current ? rrsetJson(current) : null, after: {name, type: 'TXT', ttl: current?.ttl ?? 3600, records: [...kept, value]}})
+  out.why.push(`adds the domain-verification TXT ${value} at ${name}`)
 }
 
 function addAutodiscover(ctx: PlanContext, out: Companions): void {
@@ -123,7 +141,6 @@ function addDkim(ctx: PlanContext, out: Companions): void {
     out.why.push(`creates the DKIM ${d.type} ${d.name}`)
     ctx.handled.push({code: 'DKIM_TARGET_MISSING', step: 'publish-companions'})
   }
-  if (ctx.target.dkimMissing) ctx.notes.push(`DKIM is not in this plan: ${ctx.target.dkimMissing}.`)
 }
 
 /** A new MTA-STS policy id (RFC 8461 §3.1: 1 to 32 letters and digits), from the plan's clock. */

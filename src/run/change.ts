@@ -19,6 +19,8 @@ export interface ChangeEvidence {
   servers: Array<{server: string; serial: number | null}>
   convergedAt: string
   intent?: string
+  /** On a signed zone: every server served every changed RRset signed; the earliest RRSIG expiry seen. */
+  dnssec?: {signed: true; servers: number; earliestExpiry: string | null}
 }
 
 /** The same TXT text in other character-strings: what a plan file that joined the strings (older mxcut) meets. */
@@ -57,14 +59,25 @@ function unreadableMessage(stepId: string, states: ChangeState[]): string {
 
 function converged(read: LiveRead): boolean {
   const everyAfter = read.changes.every((cs) => cs.servers.every((s) => s.state === 'after'))
+  // On a signed zone an unsigned (or badly signed) answer is bogus to validating resolvers: not done yet.
+  const everySigned = !read.signed || read.changes.every((cs) => cs.servers.every((s) => s.signature?.state === 'signed'))
   const serials = new Set(read.serials.map((s) => s.serial))
-  return everyAfter && serials.size === 1 && !serials.has(null)
+  return everyAfter && everySigned && serials.size === 1 && !serials.has(null)
+}
+
+function dnssecEvidence(read: LiveRead): ChangeEvidence['dnssec'] {
+  if (!read.signed) return undefined
+  const expiries = read.changes.flatMap((cs) => cs.servers.map((s) => s.signature?.expiresAt ?? null)).filter((e): e is number => e !== null)
+  return {signed: true, servers: read.serials.length, earliestExpiry: expiries.length ? new Date(Math.min(...expiries) * 1000).toISOString() : null}
 }
 
 function pendingDescription(read: LiveRead): string {
   const parts: string[] = []
   for (const cs of read.changes) {
-    for (const s of cs.servers) if (s.state !== 'after') parts.push(`${serverName(s.server)} serves ${s.state === 'unreadable' ? `nothing usable (${s.problem})` : `the ${s.state === 'before' ? 'old' : 'unexpected'} ${cs.change.name} ${cs.change.type}`}`)
+    for (const s of cs.servers) {
+      if (s.state !== 'after') parts.push(`${serverName(s.server)} serves ${s.state === 'unreadable' ? `nothing usable (${s.problem})` : `the ${s.state === 'before' ? 'old' : 'unexpected'} ${cs.change.name} ${cs.change.type}`}`)
+      else if (read.signed && s.signature?.state !== 'signed') parts.push(`${serverName(s.server)} serves the new ${cs.change.name} ${cs.change.type} ${s.signature?.state === 'unsigned' || !s.signature ? 'unsigned' : `with a bad signature (${s.signature.detail})`}`)
+    }
   }
   const serials = [...new Set(read.serials.map((s) => s.serial))]
   if (serials.length > 1) parts.push(`SOA serials differ (${read.serials.map((s) => `${s.server} ${s.serial ?? '-'}`).join(', ')})`)
@@ -94,7 +107,8 @@ export async function checkHost(deps: RunnerDeps): Promise<void> {
  */
 export async function performChange(stepId: string, changes: readonly RRsetChange[], zone: string, deps: RunnerDeps, openIntent?: JournalEntry): Promise<ChangeResult> {
   const timing = {...DEFAULT_TIMING, ...deps.timing}
-  const read = await readLive(deps.client, zone, deps.authServers, changes, {timeoutMs: timing.queryTimeoutMs})
+  const liveOptions = {timeoutMs: timing.queryTimeoutMs, now: () => deps.clock.now()}
+  const read = await readLive(deps.client, zone, deps.authServers, changes, liveOptions)
   const states = read.changes
   if (states.some((cs) => cs.servers.some((s) => s.state === 'unreadable'))) return {kind: 'unreadable', message: unreadableMessage(stepId, states)}
   if (states.some((cs) => cs.servers.some((s) => s.state === 'other'))) {
@@ -139,14 +153,15 @@ export async function performChange(stepId: string, changes: readonly RRsetChang
   let last = read
   for (let round = 0; ; round++) {
     // Before-state read is stale once something was sent: read again at once.
-    if (round > 0 || toApply.length > 0) last = await readLive(deps.client, zone, deps.authServers, changes, {timeoutMs: timing.queryTimeoutMs})
+    if (round > 0 || toApply.length > 0) last = await readLive(deps.client, zone, deps.authServers, changes, liveOptions)
     // Fires on the first read after the change, before the convergence check, so it is hit
     // even when every server already serves the change (NOTIFY can beat the first read).
     if (round === 0) deps.failpoint?.(`converging:${stepId}`)
     if (converged(last)) {
       const at = deps.clock.now()
-      await deps.journal.append({event: 'converged', step: stepId, serials: last.serials})
-      return {kind: 'done', appliedNow: toApply.length > 0, at, evidence: {appliedBy: toApply.length > 0 ? 'this run' : 'found applied', servers: last.serials, convergedAt: new Date(at).toISOString(), ...(intentId ? {intent: intentId} : {})}}
+      const dnssec = dnssecEvidence(last)
+      await deps.journal.append({event: 'converged', step: stepId, serials: last.serials, ...(dnssec ? {dnssec} : {})})
+      return {kind: 'done', appliedNow: toApply.length > 0, at, evidence: {appliedBy: toApply.length > 0 ? 'this run' : 'found applied', servers: last.serials, convergedAt: new Date(at).toISOString(), ...(intentId ? {intent: intentId} : {}), ...(dnssec ? {dnssec} : {})}}
     }
     if (round === 0) await deps.journal.append({event: 'propagating', step: stepId, message: pendingDescription(last)})
     if (deps.interrupt?.aborted) return {kind: 'interrupted', applied: true, message: `interrupted while waiting for the authoritative servers to serve ${stepId}: ${pendingDescription(last)}`}

@@ -1,4 +1,6 @@
+import {recordedTargetValues} from '../audit/configured.js'
 import {resolveTarget as auditedTarget} from '../audit/target.js'
+import {sourceSpfInclude} from '../profiles/resolve.js'
 import {createDnsClient, type DnsClient} from '../dns/client.js'
 import {canonicalName} from '../dns/names.js'
 import type {MxData} from '../dns/records.js'
@@ -131,10 +133,10 @@ function standIns(options: RehearseOptions, zone: string, domain: string): World
   const planInput = options.source.kind === 'plan' ? options.source.plan : null
   const config = options.source.kind === 'config' ? options.source.config : null
   const target = config ? resolveTarget(config, domain) : null
-  const sourceInclude = config && config.source.profile !== 'auto' ? getProfile(config.source.profile).spfInclude : null
+  const sourceInclude = config && config.source.profile !== 'auto' ? sourceSpfInclude(getProfile(config.source.profile), domain) : null
   const planned = planInput ? planChanges(planInput) : []
   // A plan names its target as the pre-flight audits it: that audit must resolve the same names.
-  const recorded = planInput?.preflight ? auditedTarget(getProfile(planInput.preflight.target.profile), domain, planInput.preflight.target) : null
+  const recorded = planInput?.preflight ? auditedTarget(getProfile(planInput.preflight.target.profile), domain, recordedTargetValues(planInput.preflight.target)) : null
   return worldNeeds(zone, [...options.start.rrsets, ...planned], {
     hosts: [...(target?.mx.map((m) => m.exchange) ?? []), ...(target?.autodiscover ? [target.autodiscover.value] : []), ...(recorded?.mx.map((m) => m.exchange) ?? [])],
     spf: [...(target?.spfInclude ? [target.spfInclude] : []), ...(sourceInclude ? [sourceInclude] : []), ...(recorded?.spfInclude ? [recorded.spfInclude] : [])],

@@ -14,6 +14,7 @@ import {
   type RRsetAnswer,
   type ServerView,
 } from './read.js'
+import {readZoneDnssec, type ZoneDnssec} from './dnssec.js'
 import {isNullMx, mxRecords, txtTexts} from './rrset.js'
 
 export interface InspectReport {
@@ -47,6 +48,8 @@ export interface InspectReport {
   mtaSts: {txt: string | null; hostAddresses: string[]}
   dkim: Array<{selector: string; type: 'CNAME' | 'TXT'; value: string}>
   autodiscover: string | null
+  /** Whether the zone is signed (DNSKEY, DS at the parent, RRSIGs per server) and whether resolvers validate it (AD). */
+  dnssec?: ZoneDnssec
 }
 
 export interface InspectOptions {
@@ -56,6 +59,8 @@ export interface InspectOptions {
   timeoutMs: number
   /** More names to read from every server (DKIM selectors of a target, …). */
   extraQuestions?: Question[]
+  /** Milliseconds since the epoch, for signature validity (the sandbox's clock). */
+  now?: () => number
 }
 
 /** What each TXT record says (its strings joined); the data of other types as text. */
@@ -73,7 +78,7 @@ export async function inspectDomain(domain: string, options: InspectOptions): Pr
   const name = canonicalName(domain)
   const info = await discoverZone(name, options)
   const questions = mailQuestions(name, options.extraQuestions)
-  let views = await readFromAll(options.client, info.zone, info.nameservers, questions, {timeoutMs: options.timeoutMs})
+  let views = await readFromAll(options.client, info.zone, info.nameservers, questions, {timeoutMs: options.timeoutMs, dnssec: true})
   const targets = mxTargets(views, name)
   const targetQuestions = inZoneTargetQuestions(targets, info.zone)
   if (targetQuestions.length > 0) {
@@ -117,6 +122,7 @@ export async function inspectDomain(domain: string, options: InspectOptions): Pr
     else if (a?.rrset) dkim.push({selector, type: 'TXT', value: recordTexts(a).join('')})
   }
   const autodiscoverAnswer = get(`autodiscover.${name}`, 'CNAME')
+  const dnssec = await readZoneDnssec(options.client, info.zone, name, views, options.resolvers, {timeoutMs: options.timeoutMs, now: options.now})
   const soa = ref?.soa ?? null
   const disagreements = findDisagreements(views)
   const report: InspectReport = {
@@ -151,6 +157,7 @@ export async function inspectDomain(domain: string, options: InspectOptions): Pr
     mtaSts: {txt: mtaStsTxt[0] ?? null, hostAddresses: recordTexts(get(`mta-sts.${name}`, 'A'))},
     dkim,
     autodiscover: autodiscoverAnswer?.rrset ? String(autodiscoverAnswer.rrset.records[0]) : null,
+    dnssec,
   }
   return {report, views}
 }

@@ -91,7 +91,7 @@ describe('review', () => {
   })
 
   test('json: steps with estimated start and end, findings with the step that handles them', () => {
-    const plan = planCutover(tailspin(), config({domain: 'tailspin-toys.example', target: {profile: 'microsoft365', verification: 'MS=ms48213377'}}), NOW)
+    const plan = planCutover(tailspin(), config({domain: 'tailspin-toys.example', target: {profile: 'microsoft365', verification: 'MS=ms48213377', dkim: false}}), NOW)
     const json = planJson(plan, {planFile: null, now: NOW}) as {steps: Array<{id: string; estimatedEnd: string}>; findings: Array<{code: string; handledBy: string | null}>; blocked: boolean}
     expect(json.blocked).toBe(false)
     expect(json.steps.find((s) => s.id === 'wait-old-ttl')?.estimatedEnd).toBe('2025-03-03T10:01:00.000Z')
