@@ -1,3 +1,4 @@
+import {answerText} from '../dns/records.js'
 import pLimit from 'p-limit'
 import type {DnsClient} from '../dns/client.js'
 import {queryWithTcpFallback} from '../dns/fallback.js'
@@ -9,13 +10,14 @@ import {inspectDomain} from '../zone/inspect.js'
 import {finding, sortFindings, summarize} from './codes.js'
 import {auditDane} from './dane.js'
 import {auditDkim} from './dkim.js'
+import {auditDaneTarget, auditDnssec, signatureHorizonSeconds} from './dnssec.js'
 import {auditDmarcAt} from './dmarc.js'
-import {createLookup, type LookupCache} from './lookup.js'
+import {createLookup, type LookupCache, type LookupFn} from './lookup.js'
 import {auditMtaSts} from './mta-sts.js'
 import {auditMx} from './mx.js'
 import {auditNs} from './ns.js'
 import {auditSpf} from './spf.js'
-import {auditTargetMx, auditVerification, resolveTarget, type TargetOverrides, type TargetHostReport} from './target.js'
+import {auditTargetMx, auditVerification, resolveTarget, type ResolvedTarget, type TargetOverrides, type TargetHostReport} from './target.js'
 import type {AuditReport, Finding} from './types.js'
 
 export interface AuditOptions {
@@ -37,6 +39,10 @@ export interface AuditOptions {
   ca?: string
   /** Shared between the domains of one run. */
   cache?: LookupCache
+  /** Milliseconds since the epoch (signature validity). */
+  now?: () => number
+  /** How long RRSIGs on the records a cutover touches must stay valid; default: twice the MX TTL plus a day. */
+  signatureHorizonSeconds?: number
 }
 
 export interface DomainAudit {
@@ -47,7 +53,7 @@ export interface DomainAudit {
 export async function auditDomain(rawDomain: string, options: AuditOptions): Promise<DomainAudit> {
   const domain = canonicalName(rawDomain)
   const target = options.target ? resolveTarget(options.target.profile, domain, options.target.overrides) : null
-  const {report, views} = await inspectDomain(domain, {client: options.client, resolvers: options.resolvers, nameservers: options.nameservers, timeoutMs: options.timeoutMs})
+  const {report, views} = await inspectDomain(domain, {client: options.client, resolvers: options.resolvers, nameservers: options.nameservers, timeoutMs: options.timeoutMs, ...(options.now ? {now: options.now} : {})})
   const live = views.filter((v) => v.reachable && v.authoritative)
   const findings: Finding[] = []
   const notes: string[] = []
@@ -83,28 +89,39 @@ export async function auditDomain(rawDomain: string, options: AuditOptions): Pro
   })
 
   findings.push(...auditMx(report))
+  const nowMs = options.now?.() ?? Date.now()
+  findings.push(...auditDnssec(domain, report.zone, report.dnssec, {nowMs, horizonSeconds: options.signatureHorizonSeconds ?? signatureHorizonSeconds(report.mx.ttl)}))
   const targetHostNames = target ? target.mx.map((m) => m.exchange) : []
   const sourceHosts = report.mx.records.map((m) => m.exchange).filter((x) => x !== '.')
 
-  const [spf, dmarc, dkim, targetMx, mtaSts, dane] = await Promise.all([
+  const [spf, dmarc, dkim, targetMx, mtaSts, dane, daneTarget] = await Promise.all([
     auditSpf({domain, txt: report.txt, targetInclude: target?.spfInclude ?? null, targetName: target?.profile.name, lookup}),
     auditDmarcAt(domain, report.zone, lookup),
-    target ? auditDkim(domain, target.profile, lookup) : Promise.resolve([]),
+    target ? auditDkim(domain, target, lookup) : Promise.resolve([]),
     target
       ? auditTargetMx(domain, target, lookup, {smtp: options.smtp, smtpPort: options.smtpPort, probeTimeoutMs: options.probeTimeoutMs})
       : Promise.resolve({findings: [], hosts: []}),
     auditMtaSts({domain, lookup, targetHosts: targetHostNames, fetch: {timeoutMs: options.probeTimeoutMs, port: options.httpsPort, ca: options.ca}}),
     auditDane(sourceHosts, targetHostNames, lookup),
+    target ? auditDaneTarget(domain, target, report.dnssec, lookup) : Promise.resolve([]),
   ])
-  findings.push(...spf, ...dmarc, ...dkim, ...targetMx.findings, ...mtaSts, ...dane)
+  findings.push(...spf, ...dmarc, ...dkim, ...targetMx.findings, ...mtaSts, ...dane, ...daneTarget)
   if (target) {
-    findings.push(...auditVerification(domain, target, report.txt))
+    findings.push(...auditVerification(domain, target, await verificationTxt(domain, target, report.txt, lookup)))
     if (!target.mxFromConfig) notes.push(...target.profile.notes)
     if (source?.id === target.profile.id) notes.push(`Today's MX already points at ${target.profile.name}: there may be nothing to cut over.`)
     if (!options.smtp) notes.push('The SMTP probe of the target MX was skipped (--no-smtp).')
   }
   const sorted = sortFindings(findings)
   return {report: {...base, findings: sorted, summary: summarize(sorted), notes}, targetHosts: targetMx.hosts}
+}
+
+/** The TXT records where the target's verification goes: the apex (already read) or its own name. */
+async function verificationTxt(domain: string, target: ResolvedTarget, apexTxt: readonly string[], lookup: LookupFn): Promise<string[]> {
+  const name = target.verification?.name
+  if (!name || name === domain) return [...apexTxt]
+  const r = await lookup(name, 'TXT')
+  return r.answers.filter((a) => a.type === 'TXT' && a.name === name).map((a) => answerText(a))
 }
 
 export type BatchResult = {domain: string; ok: true; audit: DomainAudit} | {domain: string; ok: false; error: string}

@@ -32,6 +32,10 @@ export const SEVERITY: Record<FindingCode, Severity> = {
   MTA_STS_POLICY_UNREACHABLE: 'warning',
   DANE_TLSA_SOURCE_ONLY: 'warning',
   SPF_INCLUDE_BROKEN: 'error',
+  DNSSEC_BOGUS: 'error',
+  DNSSEC_DS_MISMATCH: 'error',
+  DNSSEC_SIGNATURE_EXPIRING: 'warning',
+  DANE_TARGET_PREREQUISITE: 'warning',
   CHECK_INCOMPLETE: 'warning',
 }
 

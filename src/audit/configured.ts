@@ -1,6 +1,7 @@
 import type {DnsClient} from '../dns/client.js'
 import type {DnsServer, ServerSpec} from '../dns/server.js'
 import {getProfile} from '../profiles/index.js'
+import type {TargetValues} from '../profiles/resolve.js'
 import type {PreflightSettings} from '../state/schema.js'
 import {auditDomain} from './audit.js'
 import type {LookupCache} from './lookup.js'
@@ -20,6 +21,18 @@ export interface AuditEnv {
   cache?: LookupCache
 }
 
+/** The target values a plan recorded for its audit, in the terms of the profile resolver. */
+export function recordedTargetValues(t: PreflightSettings['target']): TargetValues {
+  return {
+    ...(t.mx ? {mx: t.mx} : {}),
+    ...(t.spfInclude ? {spfInclude: t.spfInclude} : {}),
+    ...(t.verification ? {verification: t.verification} : {}),
+    ...(t.dkim !== undefined ? {dkim: t.dkim} : {}),
+    ...(t.region ? {parameters: {region: t.region}} : {}),
+    ...(t.autodiscover !== undefined ? {autodiscover: t.autodiscover} : {}),
+  }
+}
+
 /**
  * The audit as a plan runs it: at planning time (mxcut plan, rehearse) and
  * again at the pre-flight, with the same target, source and probes, through
@@ -34,7 +47,7 @@ export async function auditConfigured(domain: string, settings: AuditSettings, e
     cache: env.cache ?? new Map(),
     target: {
       profile: getProfile(settings.target.profile),
-      overrides: {mx: settings.target.mx, spfInclude: settings.target.spfInclude, verification: settings.target.verification},
+      overrides: recordedTargetValues(settings.target),
     },
     ...(settings.source === null ? {} : {source: getProfile(settings.source)}),
     smtp: settings.smtp,

@@ -1,44 +1,64 @@
 import {canonicalName} from '../dns/names.js'
-import type {Profile} from '../profiles/index.js'
+import {answerText} from '../dns/records.js'
 import {finding} from './codes.js'
 import {describeStatus, isDefinite, type LookupFn} from './lookup.js'
+import type {ResolvedTarget} from './target.js'
 import type {Finding} from './types.js'
 
-/** The target's DKIM selectors (and, for Microsoft 365, autodiscover) as published today. */
-export async function auditDkim(domain: string, profile: Profile, lookup: LookupFn): Promise<Finding[]> {
+interface Expected {
+  name: string
+  type: 'CNAME' | 'TXT'
+  /** Null: the provider assigns it; any key (or alias) at the name will do. */
+  value: string | null
+}
+
+/** The DKIM records the audit looks for: the exact ones when known, else the profile's selectors. */
+function expectedDkim(domain: string, target: ResolvedTarget): Expected[] {
+  if (target.dkim.length > 0) return target.dkim
+  return (target.profile.dkim?.records ?? []).flatMap((r) => (r.selector ? [{name: `${r.selector}._domainkey.${canonicalName(domain)}`, type: r.type, value: null}] : []))
+}
+
+const squash = (text: string) => text.replace(/\s+/g, '')
+
+async function dkimPublished(e: Expected, lookup: LookupFn): Promise<{known: boolean; present: boolean; detail: string}> {
+  // Asking for TXT also shows a CNAME: some admins alias the key, others publish it directly.
+  const r = await lookup(e.name, e.type === 'CNAME' ? 'CNAME' : 'TXT')
+  if (!isDefinite(r.status)) return {known: false, present: false, detail: describeStatus(r)}
+  const own = r.answers.filter((a) => a.name === canonicalName(e.name))
+  const cname = own.find((a) => a.type === 'CNAME')
+  if (e.type === 'CNAME') {
+    if (cname) return {known: true, present: e.value === null || canonicalName(String(cname.data)) === canonicalName(e.value), detail: `CNAME ${String(cname.data)}`}
+    const txt = await lookup(e.name, 'TXT')
+    return {known: true, present: e.value === null && txt.answers.some((a) => a.type === 'TXT' && /(^|;)\s*p=/.test(answerText(a))), detail: 'no CNAME'}
+  }
+  const keys = r.answers.filter((a) => a.type === 'TXT' && /(^|;)\s*p=/.test(answerText(a))).map((a) => answerText(a))
+  return {known: true, present: e.value === null ? keys.length > 0 || cname !== undefined : keys.some((k) => squash(k) === squash(e.value ?? '')), detail: keys.length ? 'another key' : 'no key'}
+}
+
+/** The target's DKIM records and autodiscover CNAME as published today. */
+export async function auditDkim(domain: string, target: ResolvedTarget, lookup: LookupFn): Promise<Finding[]> {
   const out: Finding[] = []
   const missing: string[] = []
-  for (const sel of profile.dkim(domain)) {
-    const name = `${sel.selector}._domainkey.${domain}`
-    // Asking for TXT also shows a CNAME: some admins alias the key, others publish it directly.
-    const r = await lookup(name, sel.type === 'CNAME' ? 'CNAME' : 'TXT')
-    if (!isDefinite(r.status)) {
-      out.push(finding('CHECK_INCOMPLETE', `${name} ${sel.type}`, `the DKIM selector ${name} ${describeStatus(r)}; check it again before the cutover.`))
-      continue
-    }
-    const present = r.answers.some((a) => a.name === canonicalName(name) && (a.type === 'CNAME' || (a.type === 'TXT' && /(^|;)\s*p=/.test(String(a.data)))))
-    let alt = present
-    if (!present && sel.type === 'CNAME') {
-      const txt = await lookup(name, 'TXT')
-      alt = txt.answers.some((a) => a.type === 'TXT' && /(^|;)\s*p=/.test(String(a.data)))
-    }
-    if (!alt) missing.push(`${name} ${sel.type} ${sel.value}`)
+  for (const e of expectedDkim(domain, target)) {
+    const got = await dkimPublished(e, lookup)
+    if (!got.known) out.push(finding('CHECK_INCOMPLETE', `${e.name} ${e.type}`, `the DKIM selector ${e.name} ${got.detail}; check it again before the cutover.`))
+    else if (!got.present) missing.push(`${e.name} ${e.type} ${e.value ?? '(value assigned by the provider)'}`)
   }
   if (missing.length > 0) {
-    out.push(finding('DKIM_TARGET_MISSING', `${domain} DKIM (${profile.id})`, `${profile.name} signs your mail only once its DKIM selectors are published; publish ${missing.join(' and ')} (values from the provider's admin center) and enable DKIM signing there.`))
+    const where = target.profile.dkim?.where.replaceAll('DOMAIN', domain) ?? "the provider's admin center"
+    out.push(finding('DKIM_TARGET_MISSING', `${domain} DKIM (${target.profile.id})`, `${target.profile.name} signs your mail only once its DKIM records are published; publish ${missing.join(' and ')} (values from ${where}) and enable DKIM signing there.`))
   }
-  if (profile.autodiscover) {
-    const want = profile.autodiscover
-    const name = `${want.name}.${domain}`
-    const r = await lookup(name, 'CNAME')
+  const want = target.autodiscover
+  if (want) {
+    const r = await lookup(want.name, 'CNAME')
     if (!isDefinite(r.status)) {
-      out.push(finding('CHECK_INCOMPLETE', `${name} CNAME`, `${name} ${describeStatus(r)}; check it again before the cutover.`))
+      out.push(finding('CHECK_INCOMPLETE', `${want.name} CNAME`, `${want.name} ${describeStatus(r)}; check it again before the cutover.`))
     } else {
-      const cname = r.answers.find((a) => a.type === 'CNAME' && a.name === canonicalName(name))
+      const cname = r.answers.find((a) => a.type === 'CNAME' && a.name === canonicalName(want.name))
       if (!cname) {
-        out.push(finding('AUTODISCOVER_MISSING', `${name} CNAME`, `Outlook finds the new mailboxes through autodiscover; publish ${name} CNAME ${want.value}.`))
+        out.push(finding('AUTODISCOVER_MISSING', `${want.name} CNAME`, `Outlook finds the new mailboxes through autodiscover; publish ${want.name} CNAME ${want.value}.`))
       } else if (canonicalName(String(cname.data)) !== canonicalName(want.value)) {
-        out.push(finding('AUTODISCOVER_MISSING', `${name} CNAME`, `${name} points at ${String(cname.data)}, not ${want.value}, so Outlook keeps finding the old mail system; change the CNAME to ${want.value} at the swap.`))
+        out.push(finding('AUTODISCOVER_MISSING', `${want.name} CNAME`, `${want.name} points at ${String(cname.data)}, not ${want.value}, so Outlook keeps finding the old mail system; change the CNAME to ${want.value} at the swap.`))
       }
     }
   }

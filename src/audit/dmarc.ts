@@ -1,4 +1,5 @@
 import {canonicalName} from '../dns/names.js'
+import {answerText} from '../dns/records.js'
 import {finding} from './codes.js'
 import type {LookupFn} from './lookup.js'
 import type {Finding} from './types.js'
@@ -87,7 +88,7 @@ export function auditDmarc(domain: string, txt: string[], status: string): Findi
 async function dmarcTxt(lookup: LookupFn, domain: string): Promise<{txt: string[]; status: string}> {
   const name = `_dmarc.${canonicalName(domain)}`
   const r = await lookup(name, 'TXT')
-  return {txt: r.answers.filter((a) => a.type === 'TXT' && a.name === name).map((a) => String(a.data)), status: r.status}
+  return {txt: r.answers.filter((a) => a.type === 'TXT' && a.name === name).map(answerText), status: r.status}
 }
 
 /**

@@ -1,5 +1,6 @@
 import https from 'node:https'
 import {canonicalName} from '../dns/names.js'
+import {answerText} from '../dns/records.js'
 import {errorMessage} from '../lib/errors.js'
 import {assertConnectionAllowed} from '../lib/loopback-guard.js'
 import {formatDuration} from '../lib/time.js'
@@ -154,7 +155,7 @@ export async function auditMtaSts(input: MtaStsAuditInput): Promise<Finding[]> {
   const txtName = `_mta-sts.${input.domain}`
   const txt = await input.lookup(txtName, 'TXT')
   if (!isDefinite(txt.status)) return [finding('CHECK_INCOMPLETE', `${txtName} TXT`, `the MTA-STS record ${describeStatus(txt)}; run the audit again.`)]
-  const records = txt.answers.filter((a) => a.type === 'TXT' && a.name === txtName).map((a) => String(a.data)).filter(isStsTxt)
+  const records = txt.answers.filter((a) => a.type === 'TXT' && a.name === txtName).map(answerText).filter(isStsTxt)
   if (records.length === 0) return []
   const policyHost = `mta-sts.${input.domain}`
   const fetched = await fetchStsPolicy(input.domain, {...input.fetch, lookup: input.lookup})

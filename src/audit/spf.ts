@@ -1,4 +1,5 @@
 import {canonicalName} from '../dns/names.js'
+import {answerText} from '../dns/records.js'
 import {finding} from './codes.js'
 import {describeStatus, isDefinite, type LookupFn} from './lookup.js'
 import {effectiveRedirect, hasMacro, isSpfRecord, localLookupCount, mechanisms, mergeInclude, parseSpf, type SpfRecord} from './spf-record.js'
@@ -30,7 +31,7 @@ async function fetchSpf(lookup: LookupFn, domain: string): Promise<{record: SpfR
   if (!isDefinite(r.status)) {
     return {problem: {kind: 'incomplete', domain, message: `the SPF record of ${domain} ${describeStatus(r)}`}}
   }
-  const spf = r.answers.filter((a) => a.type === 'TXT' && a.name === canonicalName(domain)).map((a) => String(a.data)).filter(isSpfRecord)
+  const spf = r.answers.filter((a) => a.type === 'TXT' && a.name === canonicalName(domain)).map(answerText).filter(isSpfRecord)
   if (spf.length === 0) return {problem: {kind: 'broken', domain, message: `${domain} publishes no SPF record (${r.status === 'nxdomain' ? 'the name does not exist' : 'no v=spf1 TXT'}), which makes any record including it fail with permerror`}}
   if (spf.length > 1) return {problem: {kind: 'broken', domain, message: `${domain} publishes ${spf.length} SPF records, which is a permerror for every record including it`}}
   const parsed = parseSpf(spf[0])

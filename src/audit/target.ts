@@ -1,54 +1,42 @@
-import {canonicalName} from '../dns/names.js'
 import {UserError} from '../lib/errors.js'
-import type {Profile, ProfileMx} from '../profiles/index.js'
+import type {Profile} from '../profiles/index.js'
+import {resolveRecords, type ResolvedRecords, type TargetValues} from '../profiles/resolve.js'
 import {finding} from './codes.js'
 import {describeStatus, isDefinite, resolveHost, type HostAddresses, type LookupFn} from './lookup.js'
 import {describeProbe, probeSmtp, type SmtpProbeResult} from './smtp.js'
 import type {Finding} from './types.js'
 
-/** What the target provider needs for one domain, after the config's values are laid over the profile's. */
-export interface ResolvedTarget {
-  profile: Profile
-  mx: ProfileMx[]
-  /** True when the MX came from the config (the tenant's own value). */
+/** What the target provider needs for one domain, after the config's (and the tenant's) values are laid over the profile's. */
+export interface ResolvedTarget extends ResolvedRecords {
+  /** True when the MX came from the config or the tenant, not the profile's default. */
   mxFromConfig: boolean
-  spfInclude: string | null
-  /** The exact verification TXT expected, when the config gives it. */
-  verification: string | null
 }
 
-/** The config's values for one domain (src/plan/config.ts auditTarget()). */
-export interface TargetOverrides {
-  mx?: ProfileMx[]
-  spfInclude?: string
-  verification?: string
-}
+/** The config's (and the tenant's) values for one domain (src/plan/config.ts auditTarget()). */
+export type TargetOverrides = TargetValues
 
 export function resolveTarget(profile: Profile, domain: string, overrides: TargetOverrides = {}): ResolvedTarget {
-  const mx = (overrides.mx ?? []).map((m) => ({priority: m.priority, exchange: canonicalName(m.exchange)}))
-  const fromProfile = profile.mx(domain)
-  if (mx.length === 0 && fromProfile.length === 0) {
-    throw new UserError(`the ${profile.id} profile has no MX of its own: give target.mx in the config (--config FILE)`)
+  const r = resolveRecords(profile, domain, overrides)
+  if (r.mx.length === 0) {
+    const why = r.problems.find((p) => p.subject.endsWith(' MX'))
+    throw new UserError(why ? why.message : `the ${profile.id} profile has no MX of its own: give target.mx in the config (--config FILE), from ${profile.mx.where.replaceAll('DOMAIN', domain)}`)
   }
-  return {
-    profile,
-    mx: mx.length > 0 ? mx : fromProfile,
-    mxFromConfig: mx.length > 0,
-    spfInclude: overrides.spfInclude ? canonicalName(overrides.spfInclude) : profile.spfInclude,
-    verification: overrides.verification?.trim() || null,
-  }
+  return {...r, mxFromConfig: r.mxSource === 'config' || r.mxSource === 'tenant'}
 }
 
-export function auditVerification(domain: string, target: ResolvedTarget, apexTxt: readonly string[]): Finding[] {
-  const subject = `${domain} TXT (${target.profile.id} verification)`
-  if (target.verification) {
-    if (apexTxt.includes(target.verification)) return []
-    return [finding('TARGET_VERIFICATION_MISSING', subject, `${domain} does not publish the verification TXT "${target.verification}" the config expects; publish it and complete domain verification in ${target.profile.name} before the swap.`)]
+/** The verification TXT the target asks for, checked against the TXT records at its name. */
+export function auditVerification(domain: string, target: ResolvedTarget, txtAtName: readonly string[]): Finding[] {
+  const v = target.verification
+  if (!v) return []
+  const subject = `${v.name} TXT (${target.profile.id} verification)`
+  const where = v.where?.replaceAll('DOMAIN', domain) ?? "the provider's admin center"
+  if (v.value) {
+    if (txtAtName.includes(v.value)) return []
+    return [finding('TARGET_VERIFICATION_MISSING', subject, `${v.name} does not publish the verification TXT "${v.value}" the ${target.mxSource === 'tenant' ? 'tenant' : 'config'} expects; publish it and complete domain verification in ${target.profile.name} before the swap.`)]
   }
-  const prefix = target.profile.verificationPrefix
-  if (!prefix) return []
-  if (apexTxt.some((t) => t.startsWith(prefix) && t.length > prefix.length)) return []
-  return [finding('TARGET_VERIFICATION_MISSING', subject, `${domain} publishes no "${prefix}…" TXT, so ${target.profile.name} cannot have verified the domain and will not accept its mail; add the domain in the provider's admin center and publish the TXT it gives.`)]
+  const prefix = v.prefix
+  if (txtAtName.some((t) => (prefix ? t.startsWith(prefix) && t.length > prefix.length : t.length > 0))) return []
+  return [finding('TARGET_VERIFICATION_MISSING', subject, `${v.name} publishes no ${prefix ? `"${prefix}…" ` : ''}verification TXT, so ${target.profile.name} cannot have verified the domain and will not accept its mail; publish the TXT from ${where}.`)]
 }
 
 export interface TargetProbeOptions {
@@ -75,9 +63,11 @@ export async function auditTargetMx(
   const hosts = await Promise.all(
     target.mx.map(async (m): Promise<TargetHostReport> => ({exchange: m.exchange, priority: m.priority, resolved: await resolveHost(lookup, m.exchange)})),
   )
-  const fix = target.mxFromConfig
-    ? "it comes from the config's target.mx: check it against the provider's admin center before the swap"
-    : `it is the ${target.profile.id} profile's default: give your tenant's MX value from the admin center as target.mx in the config`
+  const fix = target.mxSource === 'tenant'
+    ? `it is what ${target.profile.name} itself lists for ${domain}: finish setting up the domain there before the swap`
+    : target.mxFromConfig
+      ? "it comes from the config's target.mx: check it against the provider's admin center before the swap"
+      : `it is the ${target.profile.id} profile's documented default: give your tenant's MX value from ${target.profile.mx.where.replaceAll('DOMAIN', domain)} as target.mx in the config`
   for (const h of hosts) {
     if (h.resolved.addresses.length > 0) continue
     if (isDefinite(h.resolved.status)) {

@@ -33,6 +33,11 @@ export type FindingCode =
   | 'DANE_TLSA_SOURCE_ONLY'
   // Beyond DESIGN.md's table (additive): an include that is permerror, and a check the audit could not finish.
   | 'SPF_INCLUDE_BROKEN'
+  | 'DNSSEC_BOGUS'
+  | 'DNSSEC_DS_MISMATCH'
+  | 'DNSSEC_SIGNATURE_EXPIRING'
+  // Beyond DESIGN.md's table (additive): a target provider's documented prerequisite for inbound DANE that is missing.
+  | 'DANE_TARGET_PREREQUISITE'
   | 'CHECK_INCOMPLETE'
 
 export interface Finding {

@@ -1,7 +1,7 @@
 import {randomInt} from 'node:crypto'
 import {setMaxListeners} from 'node:events'
 import * as packet from 'dns-packet'
-import type {DecodedPacket, Packet, RecordType} from 'dns-packet'
+import type {Answer, DecodedPacket, Packet, RecordType} from 'dns-packet'
 import pLimit from 'p-limit'
 import {assertConnectionAllowed, LoopbackOnlyError} from '../lib/loopback-guard.js'
 import {errorMessage} from '../lib/errors.js'
@@ -34,6 +34,10 @@ export interface QueryResult {
   /** Authoritative Answer flag. */
   aa: boolean
   ra: boolean
+  /** Authentic Data: a validating resolver vouches for the answer (RFC 4035 §3.2.3). Absent: not set. */
+  ad?: boolean
+  /** The answer and authority sections as decoded, signatures included; set when the query asked for DNSSEC records. */
+  raw?: {answers: Answer[]; authorities: Answer[]}
   answers: Rr[]
   authorities: Rr[]
   additionals: Rr[]
@@ -53,6 +57,10 @@ export interface QueryOptions {
   tcp?: 'fallback' | 'only'
   /** Advertised EDNS0 UDP payload size; 0 disables EDNS. Default 1232 (DNS flag day 2020). */
   ednsPayload?: number
+  /** Set the DO bit: ask for RRSIG, NSEC and the AD flag (RFC 3225). The raw records come back in `raw`. */
+  dnssec?: boolean
+  /** Set CD: a validating resolver answers without validating (how a bogus answer is told from a broken one). */
+  checkingDisabled?: boolean
   signal?: AbortSignal
 }
 
@@ -119,7 +127,7 @@ export async function query(
           response = await tcpExchange(server, buildQuery(qname, type, options), timeoutMs, options.signal)
         }
       }
-      return {...toResult(base, response, type), transport, rttMs: performance.now() - started}
+      return {...toResult(base, response, type, options.dnssec === true), transport, rttMs: performance.now() - started}
     } catch (err) {
       if (err instanceof LoopbackOnlyError) throw err
       if (err instanceof DnsTimeout) {
@@ -139,11 +147,11 @@ function buildQuery(name: string, type: RecordType, options: QueryOptions): Pack
     type: 'query',
     // RFC 5452: an unpredictable ID (with a fresh random source port per query).
     id: randomInt(0, 65536),
-    flags: options.recursion === false ? 0 : packet.RECURSION_DESIRED,
+    flags: (options.recursion === false ? 0 : packet.RECURSION_DESIRED) | (options.checkingDisabled ? packet.CHECKING_DISABLED : 0),
     questions: [{type, name, class: 'IN'}],
     additionals:
       payload > 0
-        ? [{type: 'OPT', name: '.', udpPayloadSize: payload, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: []}]
+        ? [{type: 'OPT', name: '.', udpPayloadSize: payload, extendedRcode: 0, ednsVersion: 0, flags: options.dnssec ? packet.DNSSEC_OK : 0, flag_do: options.dnssec === true, options: []}]
         : [],
   }
 }
@@ -152,6 +160,7 @@ function toResult(
   base: Pick<QueryResult, 'server' | 'name' | 'type'>,
   response: DecodedPacket,
   type: string,
+  keepRaw = false,
 ): Omit<QueryResult, 'transport' | 'rttMs'> {
   const rcode = (response as DecodedPacket & {rcode?: string}).rcode ?? 'NOERROR'
   const convert = (list: DecodedPacket['answers']) =>
@@ -181,6 +190,8 @@ function toResult(
     rcode,
     aa: response.flag_aa,
     ra: response.flag_ra,
+    ad: response.flag_ad === true,
+    ...(keepRaw ? {raw: {answers: response.answers ?? [], authorities: response.authorities ?? []}} : {}),
     answers,
     authorities: convert(response.authorities),
     additionals: convert(response.additionals),

@@ -3,7 +3,7 @@ import {createRequire} from 'node:module'
 import {assertConnectionAllowed} from '../lib/loopback-guard.js'
 import type {RecordData} from './records.js'
 import {canonicalName} from './names.js'
-import type {MxData, SoaData, TlsaData} from './records.js'
+import {TXT_STRING_MAX, txtStrings, type MxData, type SoaData, type TlsaData, type TxtData} from './records.js'
 import type {DnsServer} from './server.js'
 import {DnsTimeout} from './timeout.js'
 import {tcpExchange, udpExchange} from './transport.js'
@@ -41,13 +41,12 @@ const rcodes = require('dns-packet/rcodes.js') as {toString(code: number): strin
 
 export class UnsupportedTypeError extends Error {}
 
-/** TXT strings longer than 255 octets become several character-strings (RFC 1035 §3.3.14). */
-export function txtChunks(text: string): Buffer[] {
-  const bytes = Buffer.from(text, 'utf8')
-  if (bytes.length === 0) return [Buffer.alloc(0)]
-  const out: Buffer[] = []
-  for (let i = 0; i < bytes.length; i += 255) out.push(bytes.subarray(i, i + 255))
-  return out
+/** The character-strings of a TXT record as sent: as read, or a new value cut at 255 octets (RFC 1035 §3.3.14). */
+export function txtChunks(data: TxtData): Buffer[] {
+  const chunks = txtStrings(data).map((s) => Buffer.from(s, 'utf8'))
+  const long = chunks.find((c) => c.length > TXT_STRING_MAX)
+  if (long) throw new Error(`a TXT character-string of ${long.length} octets cannot be sent (at most ${TXT_STRING_MAX})`)
+  return chunks
 }
 
 /** RDATA with its 2-octet length prefix, as dns-packet's record encoders write it. */
@@ -71,7 +70,7 @@ export function encodeRdata(type: string, data: RecordData | undefined): Buffer 
       break
     }
     case 'TXT':
-      value = txtChunks(data as string)
+      value = txtChunks(data as TxtData)
       break
     case 'SOA':
       value = data as SoaData

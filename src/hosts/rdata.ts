@@ -1,5 +1,5 @@
 import {canonicalName} from '../dns/names.js'
-import type {MxData, SoaData, TlsaData} from '../dns/records.js'
+import {parseTxtPresentation, txtPresentation, type MxData, type SoaData, type TlsaData, type TxtData} from '../dns/records.js'
 import type {RecordData, RRset} from '../zone/rrset.js'
 import {rdataKeys, sameData} from '../zone/rrset.js'
 import {DnsHostError, type DnsHost, type RecordChange} from './types.js'
@@ -8,55 +8,6 @@ import {DnsHostError, type DnsHost, type RecordChange} from './types.js'
  * Record data in presentation form (zone-file text), the form PowerDNS and
  * Route 53 exchange, and back.
  */
-
-function quoteChunk(bytes: Buffer): string {
-  let out = '"'
-  for (const b of bytes) {
-    if (b === 0x22 || b === 0x5c) out += '\\' + String.fromCharCode(b)
-    else if (b < 0x20 || b > 0x7e) out += '\\' + String(b).padStart(3, '0')
-    else out += String.fromCharCode(b)
-  }
-  return out + '"'
-}
-
-/** TXT as quoted character-strings of at most 255 octets each (RFC 1035 §5.1 escapes). */
-export function txtText(value: string): string {
-  const bytes = Buffer.from(value, 'utf8')
-  if (bytes.length === 0) return '""'
-  const parts: string[] = []
-  for (let i = 0; i < bytes.length; i += 255) parts.push(quoteChunk(bytes.subarray(i, i + 255)))
-  return parts.join(' ')
-}
-
-/** Parses one or more quoted (or bare) character-strings and joins them (RFC 7208 §3.3). */
-export function parseTxt(text: string): string {
-  const bytes: number[] = []
-  let i = 0
-  const s = text.trim()
-  while (i < s.length) {
-    while (s[i] === ' ' || s[i] === '\t') i++
-    if (i >= s.length) break
-    const quoted = s[i] === '"'
-    if (quoted) i++
-    while (i < s.length && (quoted ? s[i] !== '"' : s[i] !== ' ' && s[i] !== '\t')) {
-      if (s[i] === '\\' && i + 1 < s.length) {
-        const digits = /^\d{3}/.exec(s.slice(i + 1))
-        if (digits) {
-          bytes.push(Number(digits[0]))
-          i += 4
-        } else {
-          bytes.push(s.charCodeAt(i + 1))
-          i += 2
-        }
-        continue
-      }
-      for (const b of Buffer.from(s[i], 'utf8')) bytes.push(b)
-      i++
-    }
-    if (quoted) i++
-  }
-  return Buffer.from(bytes).toString('utf8')
-}
 
 function fqdn(name: string): string {
   return name === '.' ? '.' : canonicalName(name) + '.'
@@ -70,7 +21,7 @@ export function toText(type: string, data: RecordData): string {
       return `${mx.priority} ${fqdn(mx.exchange)}`
     }
     case 'TXT':
-      return txtText(data as string)
+      return txtPresentation(data as TxtData)
     case 'CNAME':
     case 'NS':
     case 'PTR':
@@ -93,7 +44,7 @@ export function toText(type: string, data: RecordData): string {
   }
 }
 
-/** Parses presentation text back into the form mxcut compares (names canonical, TXT joined). */
+/** Parses presentation text back into the form mxcut compares (names canonical, TXT strings kept). */
 export function fromText(type: string, text: string): RecordData {
   const t = text.trim()
   switch (type) {
@@ -103,7 +54,7 @@ export function fromText(type: string, text: string): RecordData {
       return {priority: Number(m[1]), exchange: m[2] === '.' ? '.' : canonicalName(m[2])}
     }
     case 'TXT':
-      return parseTxt(t)
+      return parseTxtPresentation(t)
     case 'CNAME':
     case 'NS':
     case 'PTR':

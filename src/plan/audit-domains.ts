@@ -6,7 +6,9 @@ import {createDnsClient} from '../dns/client.js'
 import {parseDomain} from '../dns/names.js'
 import {dnsSettings, type DnsFlagValues} from '../dns/settings.js'
 import {UserError} from '../lib/errors.js'
+import {recordedTargetValues} from '../audit/configured.js'
 import {getProfile} from '../profiles/index.js'
+import {readTenantRecords} from '../profiles/microsoft-graph.js'
 import {auditTarget, configDomains, loadConfig, type Config} from './config.js'
 
 export interface AuditBatchJson {
@@ -44,9 +46,12 @@ export async function runAuditCommand(o: AuditCommandOptions): Promise<{json: Au
 
   const profileId = o.to ?? config?.target.profile
   const profile = profileId ? getProfile(profileId) : null
-  if (profile?.id === 'custom' && !config) {
-    throw new UserError('the custom profile takes its MX from a config: give --config FILE with target.mx (see: mxcut profiles)')
+  if (profile && profile.mx.records.length === 0 && !config) {
+    throw new UserError(`the ${profile.id} profile takes its MX from a config: give --config FILE with target.mx (see: mxcut profiles)`)
   }
+  // The tenant's own records (Microsoft Graph), read once per domain when the config asks for them.
+  const graph = config && profile && getProfile(config.target.profile).id === profile.id ? config.target.graph : undefined
+  const tenants = new Map(graph ? await Promise.all(unique.map(async (d) => [d, await readTenantRecords(d, graph, {timeoutMs: Math.max(o.probeTimeoutMs, 10_000)})] as const)) : [])
   const settings = dnsSettings(o.dns, {resolvers: config?.resolvers, nameservers: config?.dns.nameservers})
   const source = config && config.source.profile !== 'auto' ? getProfile(config.source.profile) : undefined
   const base: Omit<AuditOptions, 'target'> = {
@@ -65,8 +70,7 @@ export async function runAuditCommand(o: AuditCommandOptions): Promise<{json: Au
       if (!profile) return null
       // The config's per-domain values apply only when it names the same provider.
       if (!config || getProfile(config.target.profile).id !== profile.id) return {profile}
-      const t = auditTarget(config, domain)
-      return {profile, overrides: {...(t.mx ? {mx: t.mx} : {}), ...(t.verification ? {verification: t.verification} : {}), ...(t.spfInclude ? {spfInclude: t.spfInclude} : {})}}
+      return {profile, overrides: recordedTargetValues(auditTarget(config, domain, tenants.get(domain)))}
     },
   })
 

@@ -29,7 +29,11 @@ export function checkTrust(ctx: PlanContext): void {
     if (BLOCKING_FINDINGS.has(f.code) && !(f.code.startsWith('NS_') && ctx.blockers.some((b) => b.code === f.code))) ctx.block(f.code, f.subject, f.message)
   }
 
-  if (ctx.targetMx.length === 0) ctx.block('TARGET_MX_UNKNOWN', `${domain} MX`, `the target profile ${ctx.target.profile.id} has no MX value for ${domain}: give target.mx`)
+  // What only the admin can supply (a value the provider assigns, a parameter): never guessed.
+  for (const p of ctx.target.problems) ctx.block(p.code, p.subject, p.message)
+  if (ctx.targetMx.length === 0 && !ctx.target.problems.some((p) => p.subject === `${domain} MX`)) {
+    ctx.block('TARGET_MX_UNKNOWN', `${domain} MX`, `the target profile ${ctx.target.profile.id} has no MX value for ${domain}: give target.mx from ${ctx.target.profile.mx.where.replaceAll('DOMAIN', domain)}`)
+  }
   if (ctx.oldRecords.some((m) => m.exchange === '.') && ctx.oldRecords.length > 1) {
     ctx.block('MX_NULL_MIXED', `${domain} MX`, `${domain} publishes a null MX beside other MX records (RFC 7505 §3); remove one of them, then plan again`)
   }

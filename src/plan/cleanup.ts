@@ -1,3 +1,4 @@
+import {rewriteTxt, txtText, type TxtData} from '../dns/records.js'
 import {formatDuration} from '../lib/time.js'
 import type {Companions} from './companions.js'
 import {rrsetJson, type PlanContext} from './context.js'
@@ -27,6 +28,6 @@ export function addCleanup(ctx: PlanContext, companions: Companions): void {
     title: `Drop include:${source.spfInclude} from SPF`,
     why: `The source (${source.profile?.name ?? source.spfInclude}) no longer sends for ${domain}; one lookup fewer in SPF.${companions.sts.needsUpdate ? ' Also remove the source hosts from the MTA-STS policy and give the TXT a new id.' : ''}`,
     optional: true,
-    changes: [{name: domain, type: 'TXT', before: beforeTxt, after: {...beforeTxt, records: beforeTxt.records.map((r) => (r === spfNow ? without : r))}}],
+    changes: [{name: domain, type: 'TXT', before: beforeTxt, after: {...beforeTxt, records: beforeTxt.records.map((r) => (txtText(r as TxtData) === spfNow ? rewriteTxt(r as TxtData, without) : r))}}],
   })
 }

@@ -1,7 +1,8 @@
 import {isSpfRecord} from '../audit/spf-record.js'
 import type {Finding} from '../audit/types.js'
+import {answerText, rewriteTxt, txtText, type TxtData} from '../dns/records.js'
 import type {RRsetChange} from '../state/schema.js'
-import {sameData, type RRset} from '../zone/rrset.js'
+import {sameData, txtTexts, type RRset} from '../zone/rrset.js'
 import {rrsetJson, SPF_LOOKUP_LIMIT, type PlanContext} from './context.js'
 import {spfWithInclude} from './spf-merge.js'
 
@@ -14,10 +15,10 @@ export interface Companions {
   changes: RRsetChange[]
   /** One clause per change, for the step's explanation. */
   why: string[]
-  /** The apex TXT RRset today, and its SPF records. */
+  /** The apex TXT RRset today, and the text of its SPF records (strings joined). */
   apexTxt: RRset | null
   spfRecords: string[]
-  /** The SPF record the plan publishes (null: SPF unchanged). */
+  /** The text of the SPF record the plan publishes (null: SPF unchanged). */
   mergedSpf: string | null
   /** MTA-STS: whether its policy must change before the swap, the TXT record to bump and the finding that says why. */
   sts: {needsUpdate: boolean; record: string | null; finding: Finding | undefined}
@@ -26,11 +27,12 @@ export interface Companions {
 export function planCompanions(ctx: PlanContext): Companions {
   const {domain} = ctx
   const apexTxt = ctx.get(domain, 'TXT')
-  const txtRecords = (apexTxt?.records ?? []).map(String)
+  const records = (apexTxt?.records ?? []) as TxtData[]
+  const txtRecords = records.map(txtText)
   const out: Companions = {changes: [], why: [], apexTxt, spfRecords: txtRecords.filter(isSpfRecord), mergedSpf: null, sts: {needsUpdate: false, record: null, finding: undefined}}
-  let newTxt = mergeSpf(ctx, out, txtRecords)
+  let newTxt = mergeSpf(ctx, out, records)
   newTxt = addVerification(ctx, out, txtRecords, newTxt)
-  if (newTxt.length !== txtRecords.length || newTxt.some((t, i) => t !== txtRecords[i])) {
+  if (!sameData({type: 'TXT', records}, {type: 'TXT', records: newTxt})) {
     ctx.touch(domain, 'TXT')
     out.changes.push({name: domain, type: 'TXT', before: apexTxt ? rrsetJson(apexTxt) : null, after: {name: domain, type: 'TXT', ttl: apexTxt?.ttl ?? ctx.ttl.swap, records: newTxt}})
   }
@@ -40,20 +42,23 @@ export function planCompanions(ctx: PlanContext): Companions {
   return out
 }
 
-/** The apex TXT records with the target's SPF include merged into the one SPF record. */
-function mergeSpf(ctx: PlanContext, out: Companions, txtRecords: string[]): string[] {
+/**
+ * The apex TXT records with the target's SPF include merged into the one SPF
+ * record, which keeps its split where it can (rewriteTxt); the others as served.
+ */
+function mergeSpf(ctx: PlanContext, out: Companions, records: TxtData[]): TxtData[] {
   const {domain, target, source} = ctx
-  if (!target.spfInclude) return [...txtRecords]
+  if (!target.spfInclude) return [...records]
   if (out.spfRecords.length > 1) {
     ctx.block('SPF_MULTIPLE', `${domain} TXT (SPF)`, `${domain} publishes ${out.spfRecords.length} SPF records, so the target's include cannot be merged into one; merge them into a single v=spf1 record, then plan again`)
-    return [...txtRecords]
+    return [...records]
   }
   const merged = spfWithInclude(out.spfRecords[0] ?? null, target.spfInclude, source.spfInclude)
   if (merged && 'error' in merged) {
     ctx.block('SPF_SYNTAX', `${domain} TXT (SPF)`, `the SPF record does not parse (${merged.error}), so include:${target.spfInclude} cannot be merged into it; fix it, then plan again`)
-    return [...txtRecords]
+    return [...records]
   }
-  if (!merged) return [...txtRecords]
+  if (!merged) return [...records]
   out.mergedSpf = merged.record
   out.why.push(merged.created ? `creates the SPF record ${JSON.stringify(merged.record)} (none today; ~all so unlisted senders soft-fail rather than bounce)` : `merges include:${target.spfInclude} into the one SPF record, so mail the target sends for ${domain} passes SPF`)
   ctx.handled.push({code: 'SPF_TARGET_INCLUDE_MISSING', step: 'publish-companions'}, {code: 'SPF_MISSING', step: 'publish-companions'})
@@ -67,22 +72,40 @@ function mergeSpf(ctx: PlanContext, out: Companions, txtRecords: string[]): stri
   } else {
     ctx.notes.push(`The DNS lookups of the merged SPF record were not counted; check that it stays within ${SPF_LOOKUP_LIMIT}.`)
   }
-  return merged.created ? [...txtRecords, merged.record] : txtRecords.map((t) => (t === out.spfRecords[0] ? merged.record : t))
+  return merged.created ? [...records, merged.record] : records.map((r) => (txtText(r) === out.spfRecords[0] ? rewriteTxt(r, merged.record) : r))
 }
 
-function addVerification(ctx: PlanContext, out: Companions, txtRecords: string[], newTxt: string[]): string[] {
-  const {target} = ctx
+function addVerification(ctx: PlanContext, out: Companions, txtRecords: string[], newTxt: TxtData[]): TxtData[] {
+  const {target, domain} = ctx
+  if (target.verification && target.verificationName && target.verificationName !== domain) {
+    addVerificationElsewhere(ctx, out, target.verificationName, target.verification)
+    return newTxt
+  }
   if (target.verification) {
     ctx.handled.push({code: 'TARGET_VERIFICATION_MISSING', step: 'publish-companions'})
     if (txtRecords.includes(target.verification)) return newTxt
     out.why.push(`adds the domain-verification TXT ${target.verification}`)
     return [...newTxt, target.verification]
   }
-  const prefix = target.profile.verificationPrefix
-  if (prefix && !txtRecords.some((t) => t.startsWith(prefix))) {
-    ctx.notes.push(`No ${prefix}… verification TXT is published or configured: set target.verification to the value the admin center shows, or verify the domain another way before the swap.`)
+  const prefix = target.verificationPrefix
+  const name = target.verificationName ?? domain
+  const present = name === domain ? txtRecords : txtTexts(ctx.get(name, 'TXT'))
+  if (target.verificationName && !present.some((t) => !prefix || t.startsWith(prefix))) {
+    ctx.notes.push(`No ${prefix ? `${prefix}… ` : ''}verification TXT is published at ${name} or configured: set target.verification to the value ${target.verificationWhere?.replaceAll('DOMAIN', domain) ?? 'the provider shows'}, or verify the domain another way before the swap.`)
   }
   return newTxt
+}
+
+/** A verification TXT at its own name (Amazon WorkMail's _amazonses): its own RRset, published with the companions. */
+function addVerificationElsewhere(ctx: PlanContext, out: Companions, name: string, value: string): void {
+  const current = ctx.get(name, 'TXT')
+  ctx.handled.push({code: 'TARGET_VERIFICATION_MISSING', step: 'publish-companions'})
+  if (txtTexts(current).includes(value)) return
+  ctx.touch(name, 'TXT')
+  // The records already there are carried as served (their strings untouched).
+  const kept = current ? rrsetJson(current).records : []
+  out.changes.push({name, type: 'TXT', before: current ? rrsetJson(current) : null, after: {name, type: 'TXT', ttl: current?.ttl ?? 3600, records: [...kept, value]}})
+  out.why.push(`adds the domain-verification TXT ${value} at ${name}`)
 }
 
 function addAutodiscover(ctx: PlanContext, out: Companions): void {
@@ -106,9 +129,11 @@ function addAutodiscover(ctx: PlanContext, out: Companions): void {
 function addDkim(ctx: PlanContext, out: Companions): void {
   for (const d of ctx.target.dkim) {
     const current = ctx.get(d.name, d.type)
-    if (current && sameData(current, {type: d.type, records: [d.value]})) continue
+    // A DKIM key split into other strings is the same key (RFC 6376 §3.6.2.2): left as served.
+    const same = d.type === 'TXT' ? current !== null && txtTexts(current).length === 1 && txtTexts(current)[0] === d.value : sameData(current, {type: d.type, records: [d.value]})
+    if (current && same) continue
     if (current) {
-      ctx.notes.push(`${d.name} ${d.type} already holds another value (${String(current.records[0]).slice(0, 60)}), probably the source's key: left alone; change it after the cutover if the target signs with this selector.`)
+      ctx.notes.push(`${d.name} ${d.type} already holds another value (${answerText({type: current.type, data: current.records[0]}).slice(0, 60)}), probably the source's key: left alone; change it after the cutover if the target signs with this selector.`)
       continue
     }
     ctx.touch(d.name, d.type)
@@ -116,7 +141,6 @@ function addDkim(ctx: PlanContext, out: Companions): void {
     out.why.push(`creates the DKIM ${d.type} ${d.name}`)
     ctx.handled.push({code: 'DKIM_TARGET_MISSING', step: 'publish-companions'})
   }
-  if (ctx.target.dkimMissing) ctx.notes.push(`DKIM is not in this plan: ${ctx.target.dkimMissing}.`)
 }
 
 /** A new MTA-STS policy id (RFC 8461 §3.1: 1 to 32 letters and digits), from the plan's clock. */
@@ -131,13 +155,13 @@ function bumpMtaSts(ctx: PlanContext, out: Companions): void {
   const mtaSts = ctx.get(name, 'TXT')
   const finding = observed.findings.find((f) => f.code === 'MTA_STS_POLICY_MX_MISMATCH' || f.code === 'MTA_STS_POLICY_UNREACHABLE')
   const needsUpdate = mtaSts !== null && (finding !== undefined || !observed.audited)
-  const record = mtaSts ? (mtaSts.records.map(String).find((t) => /^v=STSv1/i.test(t)) ?? null) : null
+  const record = txtTexts(mtaSts).find((t) => /^v=STSv1/i.test(t)) ?? null
   out.sts = {needsUpdate, record, finding}
   if (!needsUpdate || !mtaSts || !record) return
   const id = mtaStsId(ctx.now)
   const bumped = /\bid=[^;\s]*/i.test(record) ? record.replace(/\bid=[^;\s]*/i, `id=${id}`) : `${record.replace(/;?\s*$/, '')}; id=${id}`
   ctx.touch(name, 'TXT')
-  out.changes.push({name, type: 'TXT', before: rrsetJson(mtaSts), after: {...rrsetJson(mtaSts), records: mtaSts.records.map((r) => (String(r) === record ? bumped : String(r)))}})
+  out.changes.push({name, type: 'TXT', before: rrsetJson(mtaSts), after: {...rrsetJson(mtaSts), records: (mtaSts.records as TxtData[]).map((r) => (txtText(r) === record ? rewriteTxt(r, bumped) : r))}})
   out.why.push(`gives the MTA-STS TXT a new policy id (${id}) so senders fetch the updated policy (RFC 8461 §8.3)`)
   ctx.handled.push({code: 'MTA_STS_POLICY_MX_MISMATCH', step: 'update-mta-sts-policy'}, {code: 'MTA_STS_POLICY_UNREACHABLE', step: 'update-mta-sts-policy'})
 }

@@ -7,9 +7,11 @@ import {hostModules, hostNames} from '../hosts/registry.js'
 import {bounded} from '../lib/bounded.js'
 import {errorMessage, UserError} from '../lib/errors.js'
 import {fsError} from '../lib/fs-errors.js'
-import {SECRET_REF} from '../lib/secrets.js'
+import {SECRET_REF, secretRefSchema} from '../lib/secrets.js'
 import {getProfile, profileIds} from '../profiles/index.js'
 import {recordedConfigSchema, type RecordedConfig} from '../state/config.js'
+import type {PreflightSettings} from '../state/schema.js'
+import type {TenantRecords} from '../profiles/tenant.js'
 import {parseMx} from '../zone/rrset.js'
 
 /**
@@ -120,7 +122,7 @@ const serverList = (what: string) =>
     }
   })
 
-export const configSchema = z
+const configSchemaBase = z
   .strictObject({
     $schema: z.string().optional().describe('path or URL of mxcut-config.schema.json, for editors'),
     version: z.literal(1, {message: 'must be 1 (the only config version)'}),
@@ -131,12 +133,22 @@ export const configSchema = z
       mx: mxList.optional().describe("the tenant's MX value; wins over the profile's default"),
       verification: z.string().min(1).optional().describe('domain-verification TXT the target asks for, e.g. MS=ms12345678'),
       spfInclude: domainName.optional().describe("SPF include of the target; default: the profile's"),
-      tenant: z
-        .string()
-        .regex(/^[a-z0-9-]+(\.[a-z0-9.-]+)?$/i, {message: 'must be the tenant name, e.g. contoso (of contoso.onmicrosoft.com)'})
+      tenant: z.string().optional().describe('no longer used: Microsoft assigns the DKIM CNAME targets per domain; give them in target.dkim'),
+      dkim: z
+        .union([z.literal(false), z.array(dkimEntry)])
         .optional()
-        .describe('Microsoft 365 tenant name (contoso of contoso.onmicrosoft.com), to publish the DKIM CNAMEs'),
-      dkim: z.union([z.literal(false), z.array(dkimEntry)]).optional().describe("false: leave DKIM alone; a list: publish these; default: the profile's when complete"),
+        .describe("false: leave DKIM out of the plan; a list: publish these (values copied from the provider); default: the profile's when it documents them all"),
+      region: z.string().optional().describe("the provider's region where its hosts depend on it (Amazon WorkMail: the AWS Region, e.g. us-east-1)"),
+      graph: z
+        .strictObject({
+          token: secretRefSchema.describe('env:NAME or file:PATH of a Microsoft Graph bearer token with Domain.Read.All'),
+          endpoint: z
+            .url({protocol: /^https$/})
+            .optional()
+            .describe('Microsoft Graph v1.0 endpoint; default https://graph.microsoft.com/v1.0 (national clouds have their own)'),
+        })
+        .optional()
+        .describe("read the tenant's MX, SPF, autodiscover and verification TXT from Microsoft Graph (Microsoft 365 targets)"),
       autodiscover: z.boolean().default(true).describe('publish the provider autodiscover CNAME (Microsoft 365)'),
     }),
     source: z
@@ -179,7 +191,8 @@ export const configSchema = z
       .default({host: 'manual', nameservers: []}),
     resolvers: serverList('resolver').optional().describe('resolvers to watch: IP[:PORT], https://… or google|cloudflare|quad9|opendns'),
   })
-  .superRefine((c, ctx) => {
+
+export const configSchema = configSchemaBase.superRefine((c, ctx) => {
     if (c.domain === undefined && c.domains === undefined) ctx.addIssue({code: 'custom', path: ['domain'], message: 'is missing: give domain: contoso.com (or domains: [...])'})
     if (c.domain !== undefined && c.domains !== undefined) ctx.addIssue({code: 'custom', path: ['domains'], message: 'cannot be given together with domain: keep one of them'})
     if (c.domains) {
@@ -193,11 +206,8 @@ export const configSchema = z
         ctx.addIssue({code: 'custom', path: ['target', 'mx'], message: "is one domain's MX; with several domains give each its own: domains: [{name: …, mx: [...]}]"})
       }
     }
-    const everyDomainHasMx = c.domains !== undefined && c.domains.every((d) => typeof d !== 'string' && d.mx !== undefined)
-    if (safeProfile(c.target.profile)?.id === 'custom' && !c.target.mx && !everyDomainHasMx) {
-      ctx.addIssue({code: 'custom', path: ['target', 'mx'], message: 'is required with target.profile custom: give the new provider\'s MX, e.g. ["10 mx1.provider.example"]'})
-    }
-    const prefix = safeProfile(c.target.profile)?.verificationPrefix
+    checkTargetForProfile(c, ctx)
+    const prefix = safeProfile(c.target.profile)?.verification?.prefix
     const verifications = [c.target.verification, ...(c.domains ?? []).map((d) => (typeof d === 'string' ? undefined : d.verification))]
     for (const v of verifications) {
       if (v && prefix && !v.startsWith(prefix)) {
@@ -219,6 +229,34 @@ export const configSchema = z
       }
     }
   })
+
+type ConfigRefineContext = z.core.$RefinementCtx<z.output<typeof configSchemaBase>>
+
+/** What the target profile needs from the config, and what it cannot use. */
+function checkTargetForProfile(c: z.output<typeof configSchemaBase>, ctx: ConfigRefineContext): void {
+  const profile = safeProfile(c.target.profile)
+  if (!profile) return
+  const everyDomainHasMx = c.domains !== undefined && c.domains.every((d) => typeof d !== 'string' && d.mx !== undefined)
+  if (profile.mx.records.length === 0 && !c.target.mx && !everyDomainHasMx && !c.target.graph) {
+    ctx.addIssue({code: 'custom', path: ['target', 'mx'], message: `is required with target.profile ${profile.id}: give the new provider's MX, e.g. ["10 mx1.provider.example"] (${profile.mx.where})`})
+  }
+  if (c.target.tenant !== undefined) {
+    ctx.addIssue({code: 'custom', path: ['target', 'tenant'], message: 'no longer fills in the DKIM CNAMEs: Microsoft assigns their targets per domain (*.dkim.mail.microsoft for domains added since mid-2025); copy Selector1CNAME and Selector2CNAME from the Defender portal (Email authentication settings › DKIM) or Get-DkimSigningConfig into target.dkim, and remove target.tenant'})
+  }
+  const parameters = Object.entries(profile.parameters)
+  if (c.target.region !== undefined) {
+    const spec = profile.parameters.region
+    if (!spec) ctx.addIssue({code: 'custom', path: ['target', 'region'], message: `is not used by the ${profile.id} profile: remove it`})
+    else if (!new RegExp(spec.pattern).test(c.target.region)) ctx.addIssue({code: 'custom', path: ['target', 'region'], message: `'${c.target.region}' is not ${spec.description} (e.g. ${spec.examples.join(', ')})`})
+  }
+  for (const [name, spec] of parameters) {
+    if (name !== 'region') continue
+    if (c.target.region === undefined && !c.target.mx && !everyDomainHasMx) ctx.addIssue({code: 'custom', path: ['target', 'region'], message: `is required with target.profile ${profile.id}: ${spec.description} (e.g. ${spec.examples.join(', ')})`})
+  }
+  if (c.target.graph && profile.tenant?.api !== 'microsoft-graph') {
+    ctx.addIssue({code: 'custom', path: ['target', 'graph'], message: `reads a Microsoft 365 tenant; the ${profile.id} profile has no tenant API: remove target.graph`})
+  }
+}
 
 function safeProfile(id: string) {
   try {
@@ -243,16 +281,20 @@ export function configDomains(config: Config): DomainEntry[] {
   return config.domain ? [{name: config.domain, ...(config.target.mx ? {mx: config.target.mx} : {}), ...(config.target.verification ? {verification: config.target.verification} : {})}] : []
 }
 
-/** The target as the audit takes it (auditDomain's `target` option), for one domain of the config. */
-export function auditTarget(config: Config, domain: string): {profile: string; mx?: Array<{priority: number; exchange: string}>; verification?: string; spfInclude?: string} {
+/** The target as the audit takes it (the pre-flight's recorded target), for one domain of the config: the tenant's values, when read, stand in for what the config leaves out. */
+export function auditTarget(config: Config, domain: string, tenant?: TenantRecords | null): PreflightSettings['target'] {
   const entry = configDomains(config).find((d) => d.name === domain)
-  const mx = entry?.mx ?? config.target.mx
-  const verification = entry?.verification ?? config.target.verification
+  const mx = entry?.mx ?? config.target.mx ?? (tenant?.mx.length ? tenant.mx : undefined)
+  const verification = entry?.verification ?? config.target.verification ?? tenant?.verification ?? undefined
+  const spfInclude = config.target.spfInclude ?? tenant?.spfInclude ?? undefined
   return {
     profile: getProfile(config.target.profile).id,
     ...(mx ? {mx} : {}),
     ...(verification ? {verification} : {}),
-    ...(config.target.spfInclude ? {spfInclude: config.target.spfInclude} : {}),
+    ...(spfInclude ? {spfInclude} : {}),
+    ...(config.target.dkim !== undefined ? {dkim: config.target.dkim} : {}),
+    ...(config.target.region ? {region: config.target.region} : {}),
+    ...(config.target.autodiscover === false ? {autodiscover: false} : {}),
   }
 }
 

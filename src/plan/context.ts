@@ -1,6 +1,7 @@
 import type {Finding} from '../audit/types.js'
+import type {TenantRecords} from '../profiles/tenant.js'
 import {canonicalName} from '../dns/names.js'
-import type {MxData, SoaData} from '../dns/records.js'
+import {copyRecordData, type MxData, type SoaData} from '../dns/records.js'
 import type {MxRecord, Observed, RRsetJson, RollbackPlan, Step} from '../state/schema.js'
 import {questionKey} from '../zone/read.js'
 import type {RRset} from '../zone/rrset.js'
@@ -37,6 +38,10 @@ export interface ObservedDomain {
   audited: boolean
   /** The SPF record the plan would publish, counted through DNS by the caller (RFC 7208 §4.6.4). */
   spfCount?: {record: string; lookups: number; problems: string[]} | null
+  /** What the target's tenant says the domain needs (Microsoft Graph), when the config asks to read it. */
+  tenant?: TenantRecords | null
+  /** Whether the zone is DNSSEC-signed and how validating resolvers see it (inspect's verdict). */
+  dnssec?: {signed: boolean; state: 'unsigned' | 'secure' | 'insecure' | 'bogus' | 'unknown'}
 }
 
 export interface Blocker {
@@ -59,7 +64,7 @@ export interface CutoverPlan {
   zone: string
   strategy: 'replace' | 'staged'
   createdAt: string
-  target: {profile: string; mx: MxRecord[]; spfInclude: string | null; verification: string | null}
+  target: {profile: string; mx: MxRecord[]; spfInclude: string | null; verification: string | null; mxSource: 'config' | 'tenant' | 'profile' | 'none'}
   source: {profile: string | null; detected: boolean}
   observed: Observed
   findings: Finding[]
@@ -71,6 +76,8 @@ export interface CutoverPlan {
   /** The rollback, stored in the plan and run as stored by mxcut rollback. */
   rollback: RollbackPlan
   ttl: PlanTtls
+  /** What the target's tenant said (Microsoft Graph), when it was read: the pre-flight audits with these values. */
+  tenant: TenantRecords | null
 }
 
 export interface PlanContext {
@@ -109,7 +116,7 @@ export const mxJson = (records: readonly MxData[]): MxRecord[] =>
     .sort((a, b) => a.priority - b.priority || a.exchange.localeCompare(b.exchange))
 
 export function rrsetJson(set: RRset): RRsetJson {
-  return {name: set.name, type: set.type, ttl: set.ttl, records: set.records.map((r) => (typeof r === 'object' ? {...r} : r))}
+  return {name: set.name, type: set.type, ttl: set.ttl, records: set.records.map(copyRecordData)}
 }
 
 export function mxLines(records: readonly MxData[]): string {
@@ -122,7 +129,7 @@ export function capitalize(text: string): string {
 
 export function createContext(observed: ObservedDomain, config: Config, now: Date): PlanContext {
   const domain = canonicalName(observed.domain)
-  const target = resolveTarget(config, domain)
+  const target = resolveTarget(config, domain, observed.tenant)
   const oldTtl = observed.mx.ttl
   const lowered = config.ttl.lowered
   const oldRecords = mxJson(observed.mx.records)
@@ -133,7 +140,7 @@ export function createContext(observed: ObservedDomain, config: Config, now: Dat
     config,
     now,
     target,
-    source: resolveSource(config, observed.mx.records),
+    source: resolveSource(config, observed.mx.records, domain),
     ttl: {
       old: oldTtl,
       lowered,

@@ -1,14 +1,14 @@
 import {parseDomain} from '../dns/names.js'
 import {getHostModule, hostModules} from '../hosts/registry.js'
 import type {HostModule} from '../hosts/types.js'
-import {bounded} from '../lib/bounded.js'
 import {errorMessage, UserError} from '../lib/errors.js'
 import {SECRET_REF} from '../lib/secrets.js'
 import {formatSeconds} from '../lib/time.js'
-import {detectProfile, getProfile, PROFILES} from '../profiles/index.js'
+import {allProfiles, detectProfile, getProfile} from '../profiles/index.js'
+import type {TenantRecords} from '../profiles/tenant.js'
 import type {InspectReport} from '../zone/inspect.js'
-import {parseMx} from '../zone/rrset.js'
 import {parseConfigText, parseDurationText} from './config.js'
+import {askTarget, type TargetAnswers} from './init-target.js'
 
 /**
  * `mxcut init`: the questions, their flags, and the defaults read from live
@@ -21,7 +21,10 @@ export interface InitFlags {
   to?: string
   mx?: string[]
   verification?: string
-  tenant?: string
+  region?: string
+  'graph-token'?: string
+  /** SELECTOR=VALUE, repeatable: DKIM values copied from the provider. */
+  dkim?: string[]
   'dns-host'?: string
   'lowered-ttl'?: string
   'final-ttl'?: string
@@ -48,7 +51,11 @@ export interface InitAnswers {
   profile: string
   mx: string[]
   verification: string | null
-  tenant: string | null
+  /** null: the profile asks for no DKIM value; false: DKIM left out of the plan; a list: published. */
+  dkim: TargetAnswers['dkim']
+  region: string | null
+  /** env:/file: reference of the Microsoft Graph token, when the tenant's records are read from Graph. */
+  graphToken: string | null
   host: string
   /** The dns.<host> block as answered; null for a host without settings. */
   hostSettings: unknown
@@ -57,6 +64,8 @@ export interface InitAnswers {
   strategy: 'replace' | 'staged'
   /** What DNS said, for the comments of the file. */
   today: {mx: string; ttl: number | null; source: string | null} | null
+  /** --graph-endpoint given to init (a national cloud, a test server). */
+  graphEndpoint?: string | null
   /** --resolver / --nameserver given to init: the plan and run must ask the same servers. */
   resolvers?: string[]
   nameservers?: string[]
@@ -80,13 +89,6 @@ const checkTtl = (flag: string) => (v: string) => {
   const s = parseDurationText(v)
   if (s === null || s < 1 || s > 604800) throw new UserError(`--${flag} must be seconds or a duration such as 300, 5m, 1h (1 s to 7 d)`)
 }
-const checkMx = (v: string) => {
-  for (const part of v.split(',').map((x) => x.trim()).filter(Boolean)) {
-    const mx = parseMx(part)
-    if (!mx || mx.exchange === '.') throw new UserError(`--mx '${bounded(part)}' must be "PREFERENCE HOST", e.g. "0 contoso-com.mail.protection.outlook.com"`)
-  }
-}
-
 type Ask = (flag: string, q: {message: string; default?: string; check?: (v: string) => void}) => Promise<string>
 
 /** The host's own questions, in the order its module lists them, made into its dns.<host> block. */
@@ -103,7 +105,14 @@ async function askHost(host: HostModule, ask: Ask): Promise<unknown> {
  * Asks (or takes from flags) every answer. `read` reads today's DNS for the
  * domain; its failure only removes the defaults it would have given.
  */
-export async function collectAnswers(flags: InitFlags, prompter: Prompter | null, read: (domain: string) => Promise<InspectReport>): Promise<InitAnswers> {
+export async function collectAnswers(
+  flags: InitFlags,
+  prompter: Prompter | null,
+  read: (domain: string) => Promise<InspectReport>,
+  readTenant?: (domain: string, token: string) => Promise<TenantRecords>,
+): Promise<InitAnswers> {
+  // --to takes a profile's aliases too (m365, workmail): the choices list ids.
+  if (typeof flags.to === 'string') flags = {...flags, to: getProfile(flags.to).id}
   const ask: Ask = async (flag, q) => {
     const given = flags[flag]
     if (typeof given === 'string') {
@@ -144,7 +153,7 @@ export async function collectAnswers(flags: InitFlags, prompter: Prompter | null
     )
   }
 
-  const profiles = PROFILES.filter((p) => p.id !== source?.id)
+  const profiles = allProfiles().filter((p) => p.id !== source?.id && p.kind !== 'gateway')
   if (source && typeof flags.to === 'string' && flags.to === source.id) {
     throw new UserError(`${domain} already receives its mail at ${source.name} (today's MX ${todayMx}); choose another --to`)
   }
@@ -152,26 +161,7 @@ export async function collectAnswers(flags: InitFlags, prompter: Prompter | null
     await choose('to', {message: 'Provider mail moves to:', choices: profiles.map((p) => ({value: p.id, name: p.name}))}),
   ).id
   const profile = getProfile(profileId)
-  const defaultMx = profile.mx(domain).map((m) => `${m.priority} ${m.exchange}`).join(', ')
-  const mxText = flags.mx?.length
-    ? flags.mx.join(',')
-    : await ask('mx', {message: 'Target MX, "PREFERENCE HOST" from the admin center:', default: defaultMx || undefined, check: checkMx})
-  checkMx(mxText)
-  const mx = mxText.split(',').map((x) => x.trim()).filter(Boolean)
-  if (mx.length === 0) throw new UserError('--mx is required for a custom provider: give "PREFERENCE HOST"')
-
-  const prefix = profile.verificationPrefix
-  const verification =
-    (await ask('verification', {
-      message: `Domain-verification TXT${prefix ? ` (starts with ${prefix}; empty to skip)` : ' (empty to skip)'}:`,
-      default: '',
-      check: (v) => {
-        if (v.trim() !== '' && prefix && !v.trim().startsWith(prefix)) throw new UserError(`--verification must start with ${prefix}`)
-      },
-    })) || null
-  const tenant = profile.id === 'microsoft365'
-    ? (await ask('tenant', {message: 'Tenant name (contoso of contoso.onmicrosoft.com, for the DKIM CNAMEs; empty to skip):', default: ''})) || null
-    : null
+  const target = await askTarget(profile, domain, ask, {mxFlag: flags.mx, dkimFlag: flags.dkim, prompter, readTenant})
 
   const host = getHostModule(
     await choose('dns-host', {message: 'How are DNS changes made?', default: 'manual', choices: hostModules.map((h) => ({value: h.name, name: h.label}))}),
@@ -201,9 +191,11 @@ export async function collectAnswers(flags: InitFlags, prompter: Prompter | null
   return {
     domain,
     profile: profile.id,
-    mx,
-    verification,
-    tenant,
+    mx: target.mx,
+    verification: target.verification,
+    dkim: target.dkim,
+    region: target.region,
+    graphToken: target.graphToken,
     host: host.name,
     hostSettings,
     lowered,
@@ -220,6 +212,26 @@ function yamlValue(v: unknown, indent: string): string {
   return ` ${typeof v === 'string' ? q(v) : String(v)}`
 }
 
+/** The target block's lines: only what the admin typed or the tenant will say; DKIM left out is said out loud. */
+function targetLines(a: InitAnswers): string[] {
+  const profile = getProfile(a.profile)
+  const lines: string[] = []
+  if (a.graphToken) {
+    lines.push('  graph:', `    token: ${q(a.graphToken)}        # MX, SPF, autodiscover and verification are read from Microsoft Graph`)
+    if (a.graphEndpoint) lines.push(`    endpoint: ${q(a.graphEndpoint)}`)
+  }
+  if (a.region) lines.push(`  region: ${q(a.region)}`)
+  if (a.mx.length > 0) lines.push(`  mx: [${a.mx.map(q).join(', ')}]`)
+  else if (!a.graphToken) lines.push(`  # mx: the profile's documented value for ${a.domain}; the value shown at ${profile.mx.where.replaceAll('DOMAIN', a.domain)} wins: put it here`)
+  if (a.verification) lines.push(`  verification: ${q(a.verification)}`)
+  if (a.dkim === false) lines.push(`  dkim: false        # left out: copy the records from ${profile.dkim?.where.replaceAll('DOMAIN', a.domain) ?? 'the provider'} into target.dkim to publish them`)
+  else if (a.dkim) {
+    lines.push('  dkim:')
+    for (const d of a.dkim) lines.push(`    - {selector: ${q(d.selector)}, type: ${d.type}, value: ${q(d.value)}}`)
+  }
+  return lines
+}
+
 /** The config file, commented, validated against the schema before it is returned. */
 export function configYaml(a: InitAnswers, path = `plans/${a.domain}.yaml`, now: Date = new Date()): string {
   const lines = [
@@ -230,9 +242,7 @@ export function configYaml(a: InitAnswers, path = `plans/${a.domain}.yaml`, now:
     `domain: ${a.domain}`,
     'target:',
     `  profile: ${a.profile}`,
-    `  mx: [${a.mx.map(q).join(', ')}]`,
-    ...(a.verification ? [`  verification: ${q(a.verification)}`] : []),
-    ...(a.tenant ? [`  tenant: ${q(a.tenant)}`] : []),
+    ...targetLines(a),
     'source:',
     `  profile: auto${a.today?.source ? `        # ${a.today.source}, detected from today's MX` : ''}`,
     `strategy: ${a.strategy}`,

@@ -7,7 +7,8 @@ import type {DnsClient} from '../dns/client.js'
 import type {DnsServer, ServerSpec} from '../dns/server.js'
 import {inspectDomain, type InspectReport} from '../zone/inspect.js'
 import {questionKey, type Question} from '../zone/read.js'
-import type {RRset} from '../zone/rrset.js'
+import {txtTexts, type RRset} from '../zone/rrset.js'
+import type {TenantRecords} from '../profiles/tenant.js'
 import type {Config} from './config.js'
 import {planCutover, type ObservedDomain} from './planner.js'
 import {resolveTarget} from './target.js'
@@ -22,6 +23,8 @@ export interface ObserveOptions {
   /** Shared between the domains of one config, so a provider's SPF include is asked once. */
   cache?: LookupCache
   now?: () => Date
+  /** What the tenant says the domain needs (Microsoft Graph), read before. */
+  tenant?: TenantRecords | null
 }
 
 /** The names besides the usual mail records that the plan may change for this target. */
@@ -29,6 +32,7 @@ export function planQuestions(config: Config, domain: string): Question[] {
   const target = resolveTarget(config, domain)
   const out: Question[] = [{name: domain, type: 'MX'}, {name: domain, type: 'TXT'}, {name: `_mta-sts.${domain}`, type: 'TXT'}]
   for (const d of target.dkim) out.push({name: d.name, type: d.type as RecordType})
+  if (target.verificationName && target.verificationName !== domain) out.push({name: target.verificationName, type: 'TXT'})
   if (target.autodiscover) {
     out.push({name: target.autodiscover.name, type: 'CNAME'}, {name: target.autodiscover.name, type: 'A'}, {name: target.autodiscover.name, type: 'AAAA'})
   }
@@ -74,13 +78,15 @@ export async function observeDomain(domain: string, config: Config, options: Obs
     disagreements: report.disagreements,
     findings: findings ?? [],
     audited: findings !== null,
+    tenant: options.tenant ?? null,
+    ...(report.dnssec ? {dnssec: {signed: report.dnssec.signed, state: report.dnssec.state}} : {}),
   }
 
   // A dry run of the planner names the SPF record it would publish; that one is counted through DNS.
   const draft = planCutover(observed, config, options.now?.() ?? new Date())
   const spfChange = draft.steps.find((s) => s.id === 'publish-companions')?.changes?.find((c) => c.type === 'TXT' && c.name === report.domain)
-  const candidate = spfChange?.after?.records.map(String).find((t) => /^v=spf1( |$)/i.test(t))
-  if (candidate && !(spfChange?.before?.records ?? []).map(String).includes(candidate)) {
+  const candidate = txtTexts(spfChange?.after).find((t) => /^v=spf1( |$)/i.test(t))
+  if (candidate && !txtTexts(spfChange?.before).includes(candidate)) {
     const parsed = parseSpf(candidate)
     if (parsed.ok) {
       const lookup = createLookup({

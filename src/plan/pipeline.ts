@@ -1,4 +1,5 @@
 import {auditConfigured, type AuditEnv} from '../audit/configured.js'
+import {readTenantRecords} from '../profiles/microsoft-graph.js'
 import type {Config} from './config.js'
 import type {CutoverPlan} from './context.js'
 import {observeDomain} from './observe.js'
@@ -8,6 +9,8 @@ import {planCutover} from './planner.js'
 export interface PlanPipelineEnv extends AuditEnv {
   now: () => Date
   audit: PlanAuditOptions
+  /** Reads the tenant's records (Microsoft Graph); injected by tests. */
+  readTenant?: typeof readTenantRecords
 }
 
 /**
@@ -15,8 +18,12 @@ export interface PlanPipelineEnv extends AuditEnv {
  * against live DNS and `mxcut rehearse` against the sandbox. Changes nothing.
  */
 export async function planDomain(domain: string, config: Config, env: PlanPipelineEnv): Promise<CutoverPlan> {
-  const settings = preflightSettings(config, domain, env.audit)
+  // The tenant's own records come first: everything after (audit, plan, pre-flight) uses them.
+  const graph = config.target.graph
+  const tenant = graph ? await (env.readTenant ?? readTenantRecords)(domain, graph, {timeoutMs: Math.max(env.timeoutMs, 10_000)}) : null
+  const settings = preflightSettings(config, domain, env.audit, tenant)
   const {observed} = await observeDomain(domain, config, {
+    tenant,
     client: env.client,
     resolvers: env.resolvers,
     nameservers: env.nameservers,

@@ -1,6 +1,7 @@
 import {auditTarget, recordedConfig, type Config} from './config.js'
 import type {CutoverPlan} from './context.js'
 import {planDigest} from '../state/digest.js'
+import type {TenantRecords} from '../profiles/tenant.js'
 import {planStateSchema, type PlanState, type PreflightSettings} from '../state/schema.js'
 
 /** How the plan's audit ran (mxcut plan --no-audit, --smtp): the pre-flight repeats it the same way at run time. */
@@ -11,10 +12,10 @@ export interface PlanAuditOptions {
 }
 
 /** How one domain of the config is audited, at planning time and again at the pre-flight. */
-export function preflightSettings(config: Config, domain: string, audit: PlanAuditOptions): PreflightSettings {
+export function preflightSettings(config: Config, domain: string, audit: PlanAuditOptions, tenant?: TenantRecords | null): PreflightSettings {
   return {
     audit: audit.audit,
-    target: auditTarget(config, domain),
+    target: auditTarget(config, domain, tenant),
     source: config.source.profile === 'auto' ? null : config.source.profile,
     smtp: audit.smtp,
     ...(audit.httpsPort !== undefined ? {httpsPort: audit.httpsPort} : {}),
@@ -23,7 +24,7 @@ export function preflightSettings(config: Config, domain: string, audit: PlanAud
 
 /** The plan state file of one domain: the planner's steps with the observed state and the config (secrets as references). */
 export function toPlanState(plan: CutoverPlan, config: Config, configPath?: string, audit: PlanAuditOptions = {audit: true, smtp: false}): PlanState {
-  const preflight = preflightSettings(config, plan.domain, audit)
+  const preflight = preflightSettings(config, plan.domain, audit, plan.tenant)
   const state: PlanState = {
     version: 1,
     id: `${plan.domain}-${plan.createdAt.replace(/[^0-9]/g, '').slice(0, 14)}`,

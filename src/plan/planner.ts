@@ -24,6 +24,9 @@ export function planCutover(observed: ObservedDomain, config: Config, now: Date)
   if (config.strategy === 'replace') addReplaceSteps(ctx, waitRules)
   else addStagedSteps(ctx, waitRules)
   addCleanup(ctx, companions)
+  if (observed.dnssec?.signed) {
+    ctx.notes.push(`${ctx.observed.zone} is DNSSEC-signed${observed.dnssec.state === 'secure' ? ' and validates' : ''}: each DNS change counts as done only when every authoritative server serves it with a valid signature, and verification records which resolvers validated the new MX (AD).`)
+  }
   recordHandles(ctx)
   // Estimated times for the review: the run starting now, every wait running out exactly.
   const schedule = estimateSchedule(ctx.steps, now)
@@ -50,7 +53,7 @@ function assemble(ctx: PlanContext, rollback: CutoverPlan['rollback']): CutoverP
     zone: observed.zone,
     strategy: ctx.config.strategy,
     createdAt: ctx.now.toISOString(),
-    target: {profile: target.profile.id, mx: ctx.targetMx, spfInclude: target.spfInclude, verification: target.verification},
+    target: {profile: target.profile.id, mx: ctx.targetMx, spfInclude: target.spfInclude, verification: target.verification, mxSource: target.mxSource},
     source: {profile: source.profile?.id ?? null, detected: source.detected},
     observed: {
       mx: {ttl: ctx.ttl.old, records: ctx.oldRecords},
@@ -66,6 +69,7 @@ function assemble(ctx: PlanContext, rollback: CutoverPlan['rollback']): CutoverP
     steps: ctx.steps,
     rollback,
     ttl: ctx.ttl,
+    tenant: observed.tenant ?? null,
   }
 }
 

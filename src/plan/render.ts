@@ -45,6 +45,13 @@ function ttlText(seconds: number | null): string {
   return seconds === null ? '-' : formatSeconds(seconds)
 }
 
+/** Where the target MX came from: a reviewer must know whether anyone checked it against the provider. */
+function mxSourceText(source: CutoverPlan['target']['mxSource'] | undefined): string {
+  if (source === 'tenant') return ' (from Microsoft Graph)'
+  if (source === 'profile') return " (the profile's documented value; the value the provider shows for the domain wins: target.mx)"
+  return ''
+}
+
 function profileName(id: string | null): string {
   if (!id) return 'unrecognised provider'
   try {
@@ -85,7 +92,7 @@ export function renderText(plan: CutoverPlan, options: RenderOptions): string {
   const t = timeline(plan)
   out.push(bold(`${plan.domain}: MX cutover to ${profileName(plan.target.profile)} (${plan.strategy})`) + (plan.zone !== plan.domain ? dim(`  zone ${plan.zone}`) : ''))
   out.push(`Today:   MX ${mxText(plan.observed.mx.records)}, TTL ${ttlText(plan.observed.mx.ttl)}${plan.source.profile ? ` (${profileName(plan.source.profile)}${plan.source.detected ? ', detected' : ''})` : ''}`)
-  out.push(`Target:  MX ${mxText(plan.target.mx)}`)
+  out.push(`Target:  MX ${mxText(plan.target.mx)}${mxSourceText(plan.target.mxSource)}`)
   out.push(`Servers: ${plan.observed.nameservers.map((n) => `${n.name} serial ${n.serial ?? '-'}`).join(', ')}`)
   if (plan.ttl.negative !== null) out.push(`Negative caching: ${ttlText(plan.ttl.negative)} (RFC 2308: min of SOA MINIMUM and SOA TTL)`)
   out.push('')
@@ -192,7 +199,7 @@ export function renderMarkdown(plan: CutoverPlan, options: RenderOptions): strin
   out.push(`| Planned | ${formatClock(new Date(plan.createdAt))}, from the authoritative servers |`)
   out.push(`| Source | ${profileName(plan.source.profile)}${plan.source.detected ? ' (detected from MX)' : ''} |`)
   out.push(`| Current MX | ${mdEscape(mxText(plan.observed.mx.records))}, TTL ${ttlText(plan.observed.mx.ttl)} |`)
-  out.push(`| Target MX | ${mdEscape(mxText(plan.target.mx))} |`)
+  out.push(`| Target MX | ${mdEscape(mxText(plan.target.mx) + mxSourceText(plan.target.mxSource))} |`)
   out.push(`| Authoritative servers | ${plan.observed.nameservers.map((n) => `${n.name} (${n.address}) serial ${n.serial ?? '-'}`).join('; ')} |`)
   out.push(`| TTLs | lowered ${plan.ttl.lowered} s, during the swap ${plan.ttl.swap} s, final ${plan.ttl.final} s, margin ${plan.ttl.margin} s, negative caching ${plan.ttl.negative ?? '-'} s |`)
   if (swap) out.push(`| Earliest swap | ${formatClock(swap.start)} (${formatDuration((swap.start.getTime() - new Date(plan.createdAt).getTime()) / 1000)} after the run starts) |`)

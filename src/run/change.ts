@@ -1,6 +1,7 @@
 import {UserError} from '../lib/errors.js'
 import {DnsHostError} from '../hosts/types.js'
 import type {RRsetChange} from '../state/schema.js'
+import {txtTexts} from '../zone/rrset.js'
 import type {JournalEntry} from './journal.js'
 import {describeSet, readLive, serverName, toRecordChange, type ChangeState, type LiveRead} from './live.js'
 import {DEFAULT_TIMING, type RunnerDeps} from './types.js'
@@ -18,10 +19,21 @@ export interface ChangeEvidence {
   servers: Array<{server: string; serial: number | null}>
   convergedAt: string
   intent?: string
+  /** On a signed zone: every server served every changed RRset signed; the earliest RRSIG expiry seen. */
+  dnssec?: {signed: true; servers: number; earliestExpiry: string | null}
+}
+
+/** The same TXT text in other character-strings: what a plan file that joined the strings (older mxcut) meets. */
+function splitOnly(before: RRsetChange['before'], live: ChangeState['servers'][number]['live']): boolean {
+  if (!before || !live || before.type !== 'TXT') return false
+  const a = txtTexts(before).sort()
+  const b = txtTexts(live).sort()
+  return a.length === b.length && a.every((t, i) => t === b[i])
 }
 
 function driftMessage(stepId: string, states: ChangeState[]): string {
   const lines: string[] = []
+  let resplit = false
   for (const cs of states) {
     const odd = cs.servers.filter((s) => s.state === 'other')
     if (odd.length === 0) continue
@@ -30,8 +42,13 @@ function driftMessage(stepId: string, states: ChangeState[]): string {
     lines.push(...describeSet(change.before, change.name, change.type).map((l, i) => `  ${i === 0 ? 'before:  ' : '         '} ${l}`))
     lines.push(...describeSet(change.after, change.name, change.type).map((l, i) => `  ${i === 0 ? 'expected:' : '         '} ${l}`))
     for (const s of odd) lines.push(...describeSet(s.live, change.name, change.type).map((l, i) => `  ${i === 0 ? 'actual:  ' : '         '} ${l}   (${serverName(s.server)})`))
+    resplit ||= odd.every((s) => splitOnly(change.before, s.live))
   }
-  lines.push('nothing was changed: find out who edited these records, put them back (or make a new plan with mxcut plan), then resume')
+  if (resplit) {
+    lines.push('nothing was changed: the servers hold the same text in other character-strings than this plan file records (plans made before mxcut kept TXT strings joined them); make the plan again with mxcut plan')
+  } else {
+    lines.push('nothing was changed: find out who edited these records, put them back (or make a new plan with mxcut plan), then resume')
+  }
   return lines.join('\n')
 }
 
@@ -42,14 +59,25 @@ function unreadableMessage(stepId: string, states: ChangeState[]): string {
 
 function converged(read: LiveRead): boolean {
   const everyAfter = read.changes.every((cs) => cs.servers.every((s) => s.state === 'after'))
+  // On a signed zone an unsigned (or badly signed) answer is bogus to validating resolvers: not done yet.
+  const everySigned = !read.signed || read.changes.every((cs) => cs.servers.every((s) => s.signature?.state === 'signed'))
   const serials = new Set(read.serials.map((s) => s.serial))
-  return everyAfter && serials.size === 1 && !serials.has(null)
+  return everyAfter && everySigned && serials.size === 1 && !serials.has(null)
+}
+
+function dnssecEvidence(read: LiveRead): ChangeEvidence['dnssec'] {
+  if (!read.signed) return undefined
+  const expiries = read.changes.flatMap((cs) => cs.servers.map((s) => s.signature?.expiresAt ?? null)).filter((e): e is number => e !== null)
+  return {signed: true, servers: read.serials.length, earliestExpiry: expiries.length ? new Date(Math.min(...expiries) * 1000).toISOString() : null}
 }
 
 function pendingDescription(read: LiveRead): string {
   const parts: string[] = []
   for (const cs of read.changes) {
-    for (const s of cs.servers) if (s.state !== 'after') parts.push(`${serverName(s.server)} serves ${s.state === 'unreadable' ? `nothing usable (${s.problem})` : `the ${s.state === 'before' ? 'old' : 'unexpected'} ${cs.change.name} ${cs.change.type}`}`)
+    for (const s of cs.servers) {
+      if (s.state !== 'after') parts.push(`${serverName(s.server)} serves ${s.state === 'unreadable' ? `nothing usable (${s.problem})` : `the ${s.state === 'before' ? 'old' : 'unexpected'} ${cs.change.name} ${cs.change.type}`}`)
+      else if (read.signed && s.signature?.state !== 'signed') parts.push(`${serverName(s.server)} serves the new ${cs.change.name} ${cs.change.type} ${s.signature?.state === 'unsigned' || !s.signature ? 'unsigned' : `with a bad signature (${s.signature.detail})`}`)
+    }
   }
   const serials = [...new Set(read.serials.map((s) => s.serial))]
   if (serials.length > 1) parts.push(`SOA serials differ (${read.serials.map((s) => `${s.server} ${s.serial ?? '-'}`).join(', ')})`)
@@ -79,7 +107,8 @@ export async function checkHost(deps: RunnerDeps): Promise<void> {
  */
 export async function performChange(stepId: string, changes: readonly RRsetChange[], zone: string, deps: RunnerDeps, openIntent?: JournalEntry): Promise<ChangeResult> {
   const timing = {...DEFAULT_TIMING, ...deps.timing}
-  const read = await readLive(deps.client, zone, deps.authServers, changes, {timeoutMs: timing.queryTimeoutMs})
+  const liveOptions = {timeoutMs: timing.queryTimeoutMs, now: () => deps.clock.now()}
+  const read = await readLive(deps.client, zone, deps.authServers, changes, liveOptions)
   const states = read.changes
   if (states.some((cs) => cs.servers.some((s) => s.state === 'unreadable'))) return {kind: 'unreadable', message: unreadableMessage(stepId, states)}
   if (states.some((cs) => cs.servers.some((s) => s.state === 'other'))) {
@@ -126,14 +155,15 @@ export async function performChange(stepId: string, changes: readonly RRsetChang
   let last = read
   for (let round = 0; ; round++) {
     // Before-state read is stale once something was sent: read again at once.
-    if (round > 0 || toApply.length > 0) last = await readLive(deps.client, zone, deps.authServers, changes, {timeoutMs: timing.queryTimeoutMs})
+    if (round > 0 || toApply.length > 0) last = await readLive(deps.client, zone, deps.authServers, changes, liveOptions)
     // Fires on the first read after the change, before the convergence check, so it is hit
     // even when every server already serves the change (NOTIFY can beat the first read).
     if (round === 0) deps.failpoint?.(`converging:${stepId}`)
     if (converged(last)) {
       const at = deps.clock.now()
-      await deps.journal.append({event: 'converged', step: stepId, serials: last.serials})
-      return {kind: 'done', appliedNow: toApply.length > 0, at, evidence: {appliedBy: toApply.length > 0 ? 'this run' : 'found applied', servers: last.serials, convergedAt: new Date(at).toISOString(), ...(intentId ? {intent: intentId} : {})}}
+      const dnssec = dnssecEvidence(last)
+      await deps.journal.append({event: 'converged', step: stepId, serials: last.serials, ...(dnssec ? {dnssec} : {})})
+      return {kind: 'done', appliedNow: toApply.length > 0, at, evidence: {appliedBy: toApply.length > 0 ? 'this run' : 'found applied', servers: last.serials, convergedAt: new Date(at).toISOString(), ...(intentId ? {intent: intentId} : {}), ...(dnssec ? {dnssec} : {})}}
     }
     if (round === 0) await deps.journal.append({event: 'propagating', step: stepId, message: pendingDescription(last)})
     if (deps.interrupt?.aborted) return {kind: 'interrupted', applied: true, message: `interrupted while waiting for the authoritative servers to serve ${stepId}: ${pendingDescription(last)}`}

@@ -93,7 +93,7 @@ function verifyAdapter(env: EffectsEnv): VerifyFn {
         rounds: r.rounds,
         summary: rep.summary,
         publishedTtl: rep.publishedTtl,
-        resolvers: rep.resolvers.map((x) => ({name: x.name, address: x.address, status: x.status, ...(x.clamping ? {clamping: x.clamping} : {})})),
+        resolvers: rep.resolvers.map((x) => ({name: x.name, address: x.address, status: x.status, ...(x.authenticated !== undefined ? {authenticated: x.authenticated} : {}), ...(x.clamping ? {clamping: x.clamping} : {})})),
       },
     }
   }

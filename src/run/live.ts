@@ -7,6 +7,7 @@ import type {RRsetChange, RRsetJson} from '../state/schema.js'
 import type {AuthServer} from '../zone/discover.js'
 import {questionKey, readFromAll, type RRsetAnswer, type ServerView} from '../zone/read.js'
 import {sameRRset, zoneLines, type RRset} from '../zone/rrset.js'
+import {checkAnswer, zoneKeys, type SignatureCheck} from '../zone/signatures.js'
 
 /** What one authoritative server serves for one change of a step. */
 export type LiveState = 'before' | 'after' | 'other' | 'unreadable'
@@ -18,6 +19,8 @@ export interface ServerState {
   live: RRset | null
   /** Why the answer could not be used (unreadable only). */
   problem?: string
+  /** On a signed zone: whether this server serves the answer signed with a key of the zone. */
+  signature?: SignatureCheck
 }
 
 export interface ChangeState {
@@ -30,6 +33,8 @@ export interface LiveRead {
   /** Reachable, authoritative servers and their SOA serials. */
   serials: Array<{server: string; serial: number | null}>
   views: ServerView[]
+  /** Some authoritative server serves DNSKEYs at the apex: every change must then be served signed. */
+  signed: boolean
 }
 
 export function toRRset(set: RRsetJson | null): RRset | null {
@@ -60,7 +65,7 @@ export async function readLive(
   zone: string,
   servers: readonly AuthServer[],
   changes: readonly RRsetChange[],
-  options: {timeoutMs?: number} = {},
+  options: {timeoutMs?: number; now?: () => number} = {},
 ): Promise<LiveRead> {
   const seen = new Set<string>()
   const questions = changes
@@ -71,7 +76,15 @@ export async function readLive(
       seen.add(k)
       return true
     })
-  const views = await readFromAll(client, zone, servers, questions, options)
+  const views = await readFromAll(client, zone, servers, questions, {timeoutMs: options.timeoutMs, dnssec: true})
+  const nowSeconds = (options.now?.() ?? Date.now()) / 1000
+  const signed = views.some((v) => v.reachable && v.authoritative && (v.dnskeys?.records.length ?? 0) > 0)
+  const signatureOf = (view: ServerView, answer: RRsetAnswer | undefined): SignatureCheck | undefined => {
+    if (!signed || !answer?.dnssec) return undefined
+    const {keys} = zoneKeys(view.dnskeys, nowSeconds)
+    if (keys.length === 0) return {state: 'unsigned', expiresAt: null, detail: 'the server serves no DNSKEY at the apex'}
+    return checkAnswer(answer.dnssec, keys, nowSeconds)
+  }
   const out: ChangeState[] = changes.map((change) => ({
     change,
     servers: views.map((view): ServerState => {
@@ -79,14 +92,15 @@ export async function readLive(
       const problem = answerProblem(view, answer)
       if (problem !== null) return {server: view.server, serial: view.serial, state: 'unreadable', live: null, problem}
       // An alias at the name hides whatever RRset the step means to touch.
+      const signature = signatureOf(view, answer)
       if (answer?.cname && change.type !== 'CNAME') {
-        return {server: view.server, serial: view.serial, state: 'other', live: {name: answer.name, type: 'CNAME', ttl: 0, records: [answer.cname]}}
+        return {server: view.server, serial: view.serial, state: 'other', live: {name: answer.name, type: 'CNAME', ttl: 0, records: [answer.cname]}, ...(signature ? {signature} : {})}
       }
       const live = answer?.rrset ?? null
-      return {server: view.server, serial: view.serial, state: classify(live, change), live}
+      return {server: view.server, serial: view.serial, state: classify(live, change), live, ...(signature ? {signature} : {})}
     }),
   }))
-  return {changes: out, serials: views.map((v) => ({server: serverLabel(v.server), serial: v.serial})), views}
+  return {changes: out, serials: views.map((v) => ({server: serverLabel(v.server), serial: v.serial})), views, signed}
 }
 
 export function serverName(s: AuthServer): string {

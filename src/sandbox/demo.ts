@@ -2,6 +2,7 @@ import {fileURLToPath} from 'node:url'
 import {canonicalName} from '../dns/names.js'
 import type {SoaData} from '../dns/records.js'
 import {getProfile} from '../profiles/index.js'
+import {resolveRecords, sourceSpfInclude} from '../profiles/resolve.js'
 import type {Config} from '../plan/config.js'
 import type {RRset} from '../zone/rrset.js'
 
@@ -25,21 +26,23 @@ export function demoStartingState(config: Config, domain: string): StartingState
   const d = canonicalName(domain)
   const sourceId = config.source.profile === 'auto' ? 'google-workspace' : config.source.profile
   const source = getProfile(sourceId)
-  const mx = source.mx(d)
+  const mx = resolveRecords(source, d).mx
+  const spfInclude = sourceSpfInclude(source, d)
+  const prefix = source.verification?.prefix
   const rrsets: RRset[] = [
     {name: d, type: 'MX', ttl: 3600, records: mx.length > 0 ? mx : [{priority: 10, exchange: `mail.${d}`}]},
     {
       name: d,
       type: 'TXT',
       ttl: 3600,
-      records: [`v=spf1 ${source.spfInclude ? `include:${source.spfInclude} ` : ''}~all`, ...(source.verificationPrefix ? [`${source.verificationPrefix}demo-7f3a91c2`] : [])],
+      records: [`v=spf1 ${spfInclude ? `include:${spfInclude} ` : ''}~all`, ...(prefix ? [`${prefix}demo-7f3a91c2`] : [])],
     },
     {name: `_dmarc.${d}`, type: 'TXT', ttl: 3600, records: [`v=DMARC1; p=quarantine; rua=mailto:dmarc-reports@${d}`]},
     {name: d, type: 'A', ttl: 3600, records: ['192.0.2.80']},
     {name: `www.${d}`, type: 'CNAME', ttl: 3600, records: [d]},
   ]
-  for (const dkim of source.dkim(d)) {
-    if (dkim.type === 'TXT') rrsets.push({name: `${dkim.selector}._domainkey.${d}`, type: 'TXT', ttl: 3600, records: ['v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAdemo']})
+  for (const dkim of source.dkim?.records ?? []) {
+    if (dkim.type === 'TXT' && dkim.selector) rrsets.push({name: `${dkim.selector}._domainkey.${d}`, type: 'TXT', ttl: 3600, records: ['v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAdemo']})
   }
   if (mx.length === 0) rrsets.push({name: `mail.${d}`, type: 'A', ttl: 3600, records: ['192.0.2.25']})
   return {

@@ -1,4 +1,6 @@
+import {recordedTargetValues} from '../audit/configured.js'
 import {resolveTarget as auditedTarget} from '../audit/target.js'
+import {sourceSpfInclude} from '../profiles/resolve.js'
 import {createDnsClient, type DnsClient} from '../dns/client.js'
 import {canonicalName} from '../dns/names.js'
 import type {MxData} from '../dns/records.js'
@@ -22,7 +24,7 @@ import {createUi} from '../run/ui.js'
 import {finalMx, targetVerification} from '../state/queries.js'
 import type {PlanState, Step} from '../state/schema.js'
 import type {AuthServer} from '../zone/discover.js'
-import {rdataKeys, type RRset} from '../zone/rrset.js'
+import {rdataKeys, txtTexts, type RRset} from '../zone/rrset.js'
 import type {StartingState} from './demo.js'
 import type {Actor, SimClock} from './clock.js'
 import {createSimClock, DEFAULT_SANDBOX_RESOLVERS, startSandbox, type ResolverSpec, type Sandbox} from './index.js'
@@ -131,10 +133,10 @@ function standIns(options: RehearseOptions, zone: string, domain: string): World
   const planInput = options.source.kind === 'plan' ? options.source.plan : null
   const config = options.source.kind === 'config' ? options.source.config : null
   const target = config ? resolveTarget(config, domain) : null
-  const sourceInclude = config && config.source.profile !== 'auto' ? getProfile(config.source.profile).spfInclude : null
+  const sourceInclude = config && config.source.profile !== 'auto' ? sourceSpfInclude(getProfile(config.source.profile), domain) : null
   const planned = planInput ? planChanges(planInput) : []
   // A plan names its target as the pre-flight audits it: that audit must resolve the same names.
-  const recorded = planInput?.preflight ? auditedTarget(getProfile(planInput.preflight.target.profile), domain, planInput.preflight.target) : null
+  const recorded = planInput?.preflight ? auditedTarget(getProfile(planInput.preflight.target.profile), domain, recordedTargetValues(planInput.preflight.target)) : null
   return worldNeeds(zone, [...options.start.rrsets, ...planned], {
     hosts: [...(target?.mx.map((m) => m.exchange) ?? []), ...(target?.autodiscover ? [target.autodiscover.value] : []), ...(recorded?.mx.map((m) => m.exchange) ?? [])],
     spf: [...(target?.spfInclude ? [target.spfInclude] : []), ...(sourceInclude ? [sourceInclude] : []), ...(recorded?.spfInclude ? [recorded.spfInclude] : [])],
@@ -245,7 +247,7 @@ function readinessFor(plan: PlanState, sandbox: Sandbox, start: StartingState, d
   const targetHosts = new Set(finalMx(plan).map((m) => m.exchange))
   const sourceHosts = new Set(plan.observed.mx.records.map((m) => canonicalName(m.exchange)).filter((x) => x !== '.' && !targetHosts.has(x)))
   const verification = targetVerification(plan)
-  const hasVerification = (txt: RRset | null | undefined) => Boolean(verification && txt?.records.some((r) => String(r) === verification))
+  const hasVerification = (txt: RRset | null | undefined) => Boolean(verification && txtTexts(txt).includes(verification))
   const startTxt = start.rrsets.find((s) => s.name === domain && s.type === 'TXT')
   let targetReadyAt: number | null = !verification || hasVerification(startTxt) ? sandbox.clock.now() : null
   sandbox.primary.onChange((z) => {

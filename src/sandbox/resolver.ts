@@ -2,7 +2,7 @@ import * as packet from 'dns-packet'
 import type {Answer, DecodedPacket, Packet, RecordType} from 'dns-packet'
 import {query, type QueryResult} from '../dns/client.js'
 import {canonicalName} from '../dns/names.js'
-import type {Rr, SoaData} from '../dns/records.js'
+import {txtFromWire, type Rr, type SoaData} from '../dns/records.js'
 import type {DnsServer} from '../dns/server.js'
 import {rdataKeys, type RecordData} from '../zone/rrset.js'
 import type {Clock} from './clock.js'
@@ -301,12 +301,9 @@ function fresh(state: ResolverState, key: string): CacheEntry | null {
   return e
 }
 
-/** dns-packet's decoded answer data back into the form RRsets hold (TXT joined, names canonical). */
+/** dns-packet's decoded answer data back into the form RRsets hold (TXT strings as served, names canonical). */
 function toRecordData(a: Answer & {data: unknown}): RecordData {
-  if (a.type === 'TXT') {
-    const parts = Array.isArray(a.data) ? a.data : [a.data]
-    return parts.map((p) => (Buffer.isBuffer(p) ? p.toString('utf8') : String(p))).join('')
-  }
+  if (a.type === 'TXT') return txtFromWire(a.data)
   if (a.type === 'MX') {
     const d = a.data as {preference?: number; exchange: string}
     return {priority: d.preference ?? 0, exchange: canonicalName(d.exchange)}

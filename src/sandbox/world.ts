@@ -1,5 +1,5 @@
 import {canonicalName, isInZone} from '../dns/names.js'
-import type {MxData} from '../dns/records.js'
+import {txtText, type MxData, type TxtData} from '../dns/records.js'
 import type {RRset} from '../zone/rrset.js'
 import {createZone, type Zone} from './zone.js'
 
@@ -46,7 +46,7 @@ export function worldNeeds(zone: string, rrsets: readonly RRset[], extra: Partia
         const x = (data as MxData).exchange
         if (x !== '.') hosts.add(canonicalName(x))
       } else if (set.type === 'TXT') {
-        for (const t of spfTargets(String(data))) spf.add(t)
+        for (const t of spfTargets(txtText(data as TxtData))) spf.add(t)
       } else if (set.type === 'CNAME') {
         const target = canonicalName(String(data))
         if (set.name.includes('._domainkey.')) dkim.add(target)

@@ -1,6 +1,6 @@
 import type {Answer} from 'dns-packet'
 import {canonicalName, isInZone} from '../dns/names.js'
-import type {MxData, SoaData, TlsaData} from '../dns/records.js'
+import {copyRecordData, txtStrings, type MxData, type SoaData, type TlsaData, type TxtData} from '../dns/records.js'
 import {rdataKeys, sameData, type RecordData, type RRset} from '../zone/rrset.js'
 
 /**
@@ -40,7 +40,7 @@ export function copyRRset(set: RRset): RRset {
     name: canonicalName(set.name),
     type: set.type.toUpperCase(),
     ttl: set.ttl,
-    records: set.records.map((r) => (typeof r === 'string' ? r : {...r})),
+    records: set.records.map(copyRecordData),
   }
 }
 
@@ -109,15 +109,6 @@ export function negativeTtl(zone: Zone): number {
   return Math.min(zone.soa.ttl, zone.soa.data.minimum)
 }
 
-/** Splits text into ≤255-octet character-strings (RFC 1035 §3.3.14). */
-function txtStrings(text: string): Buffer[] {
-  const bytes = Buffer.from(text, 'utf8')
-  if (bytes.length === 0) return [Buffer.alloc(0)]
-  const out: Buffer[] = []
-  for (let i = 0; i < bytes.length; i += 255) out.push(bytes.subarray(i, i + 255))
-  return out
-}
-
 /** The dns-packet record for one record of an RRset, with the TTL to send. */
 export function toAnswer(set: Pick<RRset, 'name' | 'type'>, data: RecordData, ttl: number): Answer {
   const base = {name: set.name === '' ? '.' : set.name, ttl, class: 'IN' as const}
@@ -127,7 +118,7 @@ export function toAnswer(set: Pick<RRset, 'name' | 'type'>, data: RecordData, tt
       return {...base, type: 'MX', data: {preference: mx.priority, exchange: mx.exchange === '.' ? '.' : mx.exchange}}
     }
     case 'TXT':
-      return {...base, type: 'TXT', data: txtStrings(data as string)}
+      return {...base, type: 'TXT', data: txtStrings(data as TxtData).map((s) => Buffer.from(s, 'utf8'))}
     case 'SOA':
       return {...base, type: 'SOA', data: {...(data as SoaData)}}
     case 'TLSA': {

@@ -36,6 +36,8 @@ export const recordedConfigSchema = z.strictObject({
     tenant: z.string().optional(),
     dkim: z.union([z.literal(false), z.array(recordedDkimSchema)]).optional(),
     autodiscover: z.boolean().default(true),
+    region: z.string().optional(),
+    graph: z.strictObject({token: z.string(), endpoint: z.string().optional()}).optional(),
   }),
   source: z.strictObject({profile: z.string().default('auto'), spfInclude: z.string().optional()}).default({profile: 'auto'}),
   strategy: z.enum(['replace', 'staged']).default('replace'),

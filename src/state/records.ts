@@ -1,4 +1,5 @@
 import {z} from 'zod'
+import {TXT_STRING_MAX} from '../dns/records.js'
 
 /** Records and RRsets as the plan file holds them (JSON: names as served, TTLs in seconds). */
 
@@ -28,7 +29,16 @@ export const tlsaDataSchema = z.strictObject({
   matchingType: z.number().int(),
   certificate: z.string(),
 })
-export const recordDataSchema = z.union([z.string(), mxDataSchema, soaDataSchema, tlsaDataSchema])
+/**
+ * A TXT record split into character-strings other than at 255 octets, as the
+ * server serves it. A plain string (how every TXT was held before mxcut kept
+ * the strings, so older plan files load as they are) is the text cut at 255
+ * octets, which is how those plans send it.
+ */
+export const txtStringsSchema = z.array(
+  z.string().refine((s) => Buffer.byteLength(s, 'utf8') <= TXT_STRING_MAX, {message: `a TXT character-string holds at most ${TXT_STRING_MAX} octets`}),
+)
+export const recordDataSchema = z.union([z.string(), txtStringsSchema, mxDataSchema, soaDataSchema, tlsaDataSchema])
 
 export const rrsetSchema = z.strictObject({
   name: z.string().min(1),

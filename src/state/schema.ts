@@ -1,5 +1,5 @@
 import {z} from 'zod'
-import {recordedConfigSchema} from './config.js'
+import {recordedConfigSchema, recordedDkimSchema} from './config.js'
 import {mxDataSchema, rrsetChangeSchema, rrsetSchema, soaDataSchema} from './records.js'
 
 /**
@@ -67,6 +67,10 @@ export const preflightSchema = z.strictObject({
     mx: z.array(mxDataSchema).optional(),
     verification: z.string().optional(),
     spfInclude: z.string().optional(),
+    /** The DKIM records the plan publishes (false: DKIM left out), the profile's parameter and autodiscover choice. */
+    dkim: z.union([z.literal(false), z.array(recordedDkimSchema)]).optional(),
+    region: z.string().optional(),
+    autodiscover: z.boolean().optional(),
   }),
   /** The source profile as configured; null: detected from the MX. */
   source: z.string().nullable(),

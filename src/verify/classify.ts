@@ -28,6 +28,8 @@ export interface Sample {
    */
   ttl: number | null
   aa: boolean
+  /** The resolver set AD: it validated the answer with DNSSEC (the query sets DO). */
+  ad?: boolean
   transport: QueryResult['transport']
   rttMs: number
   /** SOA serial when the server gave one (authoritative servers). */
@@ -78,6 +80,12 @@ export interface ServerReport {
   failedSamples: number
   /** SOA serial (authoritative servers). */
   serial?: number | null
+  /**
+   * Resolvers: true when every answer carried the AD bit (the resolver
+   * validated it with DNSSEC), false when one did not, null when nothing
+   * was answered. An unsigned zone is never AD.
+   */
+  authenticated?: boolean | null
   clamping?: Clamping
   error?: string
 }
@@ -98,7 +106,7 @@ function serverAddress(server: ServerSpec): string {
 
 /** Classifies one query's result against the expected MX set (order and TTL ignored). */
 export function sampleFrom(result: QueryResult, domain: string, expected: readonly MxJson[], at: number): Sample {
-  const base = {at, aa: result.aa, transport: result.transport, rttMs: Math.round(result.rttMs), ...(result.rcode ? {rcode: result.rcode} : {})}
+  const base = {at, aa: result.aa, ad: result.ad === true, transport: result.transport, rttMs: Math.round(result.rttMs), ...(result.rcode ? {rcode: result.rcode} : {})}
   const soa = [...result.answers, ...result.authorities].find((r) => r.type === 'SOA')
   const serial = soa ? (soa.data as SoaData).serial : undefined
   if (result.status === 'ok' || result.status === 'nodata' || result.status === 'nxdomain') {
@@ -200,7 +208,7 @@ export function summarize(server: ServerSpec, samples: readonly Sample[], option
     answers: [...answers.values()],
     samples: samples.length,
     failedSamples: failed.length,
-    ...(authoritative ? {serial: serials.length > 0 ? Math.max(...serials) : null} : {}),
+    ...(authoritative ? {serial: serials.length > 0 ? Math.max(...serials) : null} : {authenticated: answered.length > 0 ? answered.every((s) => s.ad === true) : null}),
     ...(error ? {error} : {}),
   }
   if (!authoritative) {

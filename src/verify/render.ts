@@ -27,6 +27,7 @@ export function serverTitle(r: Pick<ServerReport, 'name' | 'address'>): string {
 
 function note(r: ServerReport): string {
   const parts: string[] = []
+  if (r.authenticated === true) parts.push(green('DNSSEC-validated (AD)'))
   if (r.clamping) parts.push(red(`clamps TTLs: ${r.clamping.message}`))
   if (r.error) parts.push(r.status === 'updated' || r.status === 'stale' || r.status === 'mixed' ? dim(r.error) : r.error)
   return parts.join('; ')

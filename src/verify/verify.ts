@@ -105,7 +105,8 @@ export async function verifyPropagation(options: VerifyOptions): Promise<VerifyR
   const probe = (server: ServerSpec) => () =>
     Promise.all(
       Array.from({length: samples}, async () => {
-        const r = await options.client.query(server, domain, 'MX', {...queryOptions, recursion: true})
+        // DO set: a validating resolver answers with AD, which the report records (RFC 4035 §3.2.3).
+        const r = await options.client.query(server, domain, 'MX', {...queryOptions, recursion: true, dnssec: true})
         return sampleFrom(r, domain, expected, now())
       }),
     )

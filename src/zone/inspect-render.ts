@@ -7,6 +7,22 @@ function ttl(seconds: number | null): string {
   return seconds === null ? '-' : formatSeconds(seconds)
 }
 
+/** One line: signed or not, the DS at the parent, the MX's signatures, and what validating resolvers say. */
+export function dnssecText(r: InspectReport): string {
+  const d = r.dnssec
+  if (!d) return '-'
+  const validating = d.validation.filter((v) => v.status === 'secure').length
+  const bogus = d.validation.filter((v) => v.status === 'bogus')
+  const ds = d.ds.status === 'present' ? (d.ds.records.some((x) => x.matches) ? 'DS at the parent matches' : red('DS at the parent matches no key')) : d.ds.status === 'absent' ? 'no DS at the parent' : 'DS unknown'
+  if (!d.signed) return d.ds.status === 'present' ? red(`not signed, but ${ds}`) : `not signed (${ds})`
+  const keys = d.keys.map((k) => `${k.algorithmName} key ${k.keyTag}${k.sep ? ' (KSK)' : ''}`).join(', ')
+  const mx = d.servers.flatMap((s) => s.signatures.filter((x) => x.name === r.domain && x.type === 'MX').map((x) => ({server: s.server, ...x})))
+  const unsigned = mx.filter((x) => x.state !== 'signed')
+  const mxText = mx.length === 0 ? '' : unsigned.length === 0 ? `; MX signed on every server (RRSIG until ${mx.map((x) => x.expiresAt ?? '').sort()[0].slice(0, 16)}Z)` : red(`; MX not signed right on ${unsigned.map((x) => `${x.server} (${x.detail})`).join(', ')}`)
+  const verdict = bogus.length > 0 ? red(`BOGUS at ${bogus.map((b) => b.resolver).join(', ')}`) : d.validation.length === 0 ? 'validation not checked (no resolver)' : validating > 0 ? green(`validates (AD from ${validating} of ${d.validation.length} resolvers)`) : yellow(`not validated by any resolver (AD from none of ${d.validation.length})`)
+  return `signed (${keys}); ${ds}${mxText}; ${verdict}`
+}
+
 /** The human-readable inspect report: servers table, then the mail records, disagreements marked. */
 export function renderInspect(r: InspectReport): string {
   const out: string[] = []
@@ -54,6 +70,7 @@ export function renderInspect(r: InspectReport): string {
   rows.push(['MTA-STS', r.mtaSts.txt ? `${r.mtaSts.txt}${r.mtaSts.hostAddresses.length ? ` (mta-sts host ${r.mtaSts.hostAddresses.join(', ')})` : ''}` : 'none'])
   rows.push(['DKIM', r.dkim.length ? r.dkim.map((d) => `${d.selector} ${d.type} ${d.type === 'TXT' ? d.value.slice(0, 40) + (d.value.length > 40 ? '…' : '') : d.value}`).join('; ') : 'none of selector1, selector2, google'])
   rows.push(['Autodiscover', r.autodiscover ?? 'none'])
+  if (r.dnssec) rows.push(['DNSSEC', dnssecText(r)])
   if (r.soa) rows.push(['SOA', `serial ${r.soa.serial}, negative-cache TTL ${ttl(r.soa.negativeTtl)}`])
   out.push(table(['RECORD', 'VALUE'], rows))
   return out.join('\n')

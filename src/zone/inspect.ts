@@ -14,7 +14,8 @@ import {
   type RRsetAnswer,
   type ServerView,
 } from './read.js'
-import {isNullMx, mxRecords} from './rrset.js'
+import {readZoneDnssec, type ZoneDnssec} from './dnssec.js'
+import {isNullMx, mxRecords, txtTexts} from './rrset.js'
 
 export interface InspectReport {
   domain: string
@@ -47,6 +48,8 @@ export interface InspectReport {
   mtaSts: {txt: string | null; hostAddresses: string[]}
   dkim: Array<{selector: string; type: 'CNAME' | 'TXT'; value: string}>
   autodiscover: string | null
+  /** Whether the zone is signed (DNSKEY, DS at the parent, RRSIGs per server) and whether resolvers validate it (AD). */
+  dnssec?: ZoneDnssec
 }
 
 export interface InspectOptions {
@@ -56,9 +59,13 @@ export interface InspectOptions {
   timeoutMs: number
   /** More names to read from every server (DKIM selectors of a target, …). */
   extraQuestions?: Question[]
+  /** Milliseconds since the epoch, for signature validity (the sandbox's clock). */
+  now?: () => number
 }
 
-function txtStrings(a: RRsetAnswer | undefined): string[] {
+/** What each TXT record says (its strings joined); the data of other types as text. */
+function recordTexts(a: RRsetAnswer | undefined): string[] {
+  if (a?.rrset?.type === 'TXT') return txtTexts(a.rrset)
   return (a?.rrset?.records ?? []).map((r) => String(r))
 }
 
@@ -71,7 +78,7 @@ export async function inspectDomain(domain: string, options: InspectOptions): Pr
   const name = canonicalName(domain)
   const info = await discoverZone(name, options)
   const questions = mailQuestions(name, options.extraQuestions)
-  let views = await readFromAll(options.client, info.zone, info.nameservers, questions, {timeoutMs: options.timeoutMs})
+  let views = await readFromAll(options.client, info.zone, info.nameservers, questions, {timeoutMs: options.timeoutMs, dnssec: true})
   const targets = mxTargets(views, name)
   const targetQuestions = inZoneTargetQuestions(targets, info.zone)
   if (targetQuestions.length > 0) {
@@ -89,7 +96,7 @@ export async function inspectDomain(domain: string, options: InspectOptions): Pr
       if (isInZone(exchange, info.zone) && ref) {
         const a = ref.answers[questionKey(exchange, 'A')]
         const aaaa = ref.answers[questionKey(exchange, 'AAAA')]
-        const addresses = [...txtStrings(a), ...txtStrings(aaaa)]
+        const addresses = [...recordTexts(a), ...recordTexts(aaaa)]
         const cname = a?.cname ?? aaaa?.cname ?? null
         return {exchange, from: 'authoritative', status: addresses.length > 0 ? 'ok' : (a?.status ?? 'error'), cname, addresses}
       }
@@ -102,19 +109,20 @@ export async function inspectDomain(domain: string, options: InspectOptions): Pr
     }),
   )
 
-  const apexTxt = txtStrings(get(name, 'TXT'))
+  const apexTxt = recordTexts(get(name, 'TXT'))
   const spfRecords = apexTxt.filter((t) => /^v=spf1(\s|$)/i.test(t))
-  const dmarc = txtStrings(get(`_dmarc.${name}`, 'TXT')).filter((t) => /^v=DMARC1/i.test(t))
-  const mtaStsTxt = txtStrings(get(`_mta-sts.${name}`, 'TXT')).filter((t) => /^v=STSv1/i.test(t))
+  const dmarc = recordTexts(get(`_dmarc.${name}`, 'TXT')).filter((t) => /^v=DMARC1/i.test(t))
+  const mtaStsTxt = recordTexts(get(`_mta-sts.${name}`, 'TXT')).filter((t) => /^v=STSv1/i.test(t))
   const dkim: InspectReport['dkim'] = []
   for (const q of questions.filter((x) => x.name.includes('._domainkey.'))) {
     const a = get(q.name, q.type)
     const selector = q.name.split('._domainkey.')[0]
     if (a?.cname) dkim.push({selector, type: 'CNAME', value: a.cname})
     else if (a?.rrset && q.type === 'CNAME') dkim.push({selector, type: 'CNAME', value: String(a.rrset.records[0])})
-    else if (a?.rrset) dkim.push({selector, type: 'TXT', value: txtStrings(a).join('')})
+    else if (a?.rrset) dkim.push({selector, type: 'TXT', value: recordTexts(a).join('')})
   }
   const autodiscoverAnswer = get(`autodiscover.${name}`, 'CNAME')
+  const dnssec = await readZoneDnssec(options.client, info.zone, name, views, options.resolvers, {timeoutMs: options.timeoutMs, now: options.now})
   const soa = ref?.soa ?? null
   const disagreements = findDisagreements(views)
   const report: InspectReport = {
@@ -146,9 +154,10 @@ export async function inspectDomain(domain: string, options: InspectOptions): Pr
     spfRecords,
     txt: apexTxt,
     dmarc: dmarc.length === 1 ? dmarc[0] : null,
-    mtaSts: {txt: mtaStsTxt[0] ?? null, hostAddresses: txtStrings(get(`mta-sts.${name}`, 'A'))},
+    mtaSts: {txt: mtaStsTxt[0] ?? null, hostAddresses: recordTexts(get(`mta-sts.${name}`, 'A'))},
     dkim,
     autodiscover: autodiscoverAnswer?.rrset ? String(autodiscoverAnswer.rrset.records[0]) : null,
+    dnssec,
   }
   return {report, views}
 }

@@ -5,6 +5,7 @@ import {canonicalName, isInZone} from '../dns/names.js'
 import type {SoaData} from '../dns/records.js'
 import {serverLabel} from '../dns/server.js'
 import type {AuthServer} from './discover.js'
+import {signedAnswer, type SignedAnswer, type SignedRRset} from './signatures.js'
 import {mxRecords, rdataKeys, rrsetFrom, sameRRset, type RRset} from './rrset.js'
 
 export interface Question {
@@ -22,6 +23,8 @@ export interface RRsetAnswer {
   /** When the name is an alias: its CNAME target. */
   cname?: string
   error?: string
+  /** Asked with DNSSEC: the records as served with the RRSIGs that cover them, or the signed denial. */
+  dnssec?: SignedAnswer
 }
 
 export interface ServerView {
@@ -35,6 +38,8 @@ export interface ServerView {
   soa: (SoaData & {ttl: number}) | null
   answers: Record<string, RRsetAnswer>
   error?: string
+  /** Asked with DNSSEC: the DNSKEY RRset at the apex (empty when the zone is not signed) and its RRSIGs. */
+  dnskeys?: SignedRRset
 }
 
 export interface Disagreement {
@@ -73,9 +78,9 @@ async function askServer(
   client: DnsClient,
   server: AuthServer,
   q: Question,
-  options: {timeoutMs?: number; tcp?: 'only'},
+  options: {timeoutMs?: number; tcp?: 'only'; dnssec?: boolean},
 ): Promise<RRsetAnswer> {
-  const r = await client.query(server, q.name, q.type, {recursion: false, timeoutMs: options.timeoutMs, tcp: options.tcp})
+  const r = await client.query(server, q.name, q.type, {recursion: false, timeoutMs: options.timeoutMs, tcp: options.tcp, dnssec: options.dnssec})
   const name = canonicalName(q.name)
   const cname = q.type !== 'CNAME' ? r.answers.find((a) => a.type === 'CNAME' && a.name === name) : undefined
   return {
@@ -86,6 +91,7 @@ async function askServer(
     rrset: rrsetFrom(r.answers, name, q.type),
     ...(cname ? {cname: cname.data as string} : {}),
     ...(r.error ? {error: r.error} : {}),
+    ...(r.raw ? {dnssec: signedAnswer(r.raw, name, cname ? 'CNAME' : q.type)} : {}),
   }
 }
 
@@ -98,7 +104,7 @@ export async function readFromAll(
   zone: string,
   servers: readonly AuthServer[],
   questions: readonly Question[],
-  options: {timeoutMs?: number} = {},
+  options: {timeoutMs?: number; dnssec?: boolean} = {},
 ): Promise<ServerView[]> {
   return Promise.all(
     servers.map(async (server): Promise<ServerView> => {
@@ -134,10 +140,13 @@ export async function readFromAll(
       }
       if (!reachable) return view
       if (!view.authoritative) view.error = `not authoritative for ${zone} (answered ${soaAnswer.status}, AA ${soaAnswer.aa ? 'set' : 'clear'})`
-      const answers = await Promise.all(
-        questions.map((q) => askServer(client, server, q, tcpOnly ? {...options, tcp: 'only'} : options)),
-      )
+      const ask = tcpOnly ? {...options, tcp: 'only' as const} : options
+      const [answers, keys] = await Promise.all([
+        Promise.all(questions.map((q) => askServer(client, server, q, ask))),
+        options.dnssec ? askServer(client, server, {name: zone, type: 'DNSKEY'}, ask) : Promise.resolve(null),
+      ])
       for (const a of answers) view.answers[questionKey(a.name, a.type)] = a
+      if (keys?.dnssec) view.dnskeys = keys.dnssec.rrset
       return view
     }),
   )

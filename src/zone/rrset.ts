@@ -1,5 +1,5 @@
-import type {MxData, RecordData, Rr} from '../dns/records.js'
-import {rdataText} from '../dns/records.js'
+import type {MxData, RecordData, Rr, TxtData} from '../dns/records.js'
+import {rdataText, txtText} from '../dns/records.js'
 import {canonicalName} from '../dns/names.js'
 
 export type {RecordData} from '../dns/records.js'
@@ -25,7 +25,11 @@ export function rrsetFrom(answers: readonly Rr[], name: string, type: string): R
   }
 }
 
-/** Sorted presentation forms: two RRsets hold the same data when these are equal. */
+/**
+ * Sorted presentation forms: two RRsets hold the same data when these are
+ * equal. A TXT record's form quotes each character-string, so two records
+ * with the same text split differently are different records, as on the wire.
+ */
 export function rdataKeys(set: Pick<RRset, 'type' | 'records'>): string[] {
   return set.records.map((data) => rdataText({type: set.type, data})).sort()
 }
@@ -47,6 +51,12 @@ export function sameRRset(a: RRset | null, b: RRset | null): boolean {
 /** One line per record, as a zone file would hold it. */
 export function zoneLines(set: RRset): string[] {
   return rdataKeys(set).map((rdata) => `${set.name}. ${set.ttl} IN ${set.type} ${rdata}`)
+}
+
+/** What each TXT record of the set says, its strings joined (RFC 7208 §3.3); empty for another type. */
+export function txtTexts(set: Pick<RRset, 'type' | 'records'> | null | undefined): string[] {
+  if (!set || set.type !== 'TXT') return []
+  return set.records.map((r) => txtText(r as TxtData))
 }
 
 export function mxRecords(set: RRset | null): MxData[] {

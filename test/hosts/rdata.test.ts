@@ -1,15 +1,16 @@
 import {describe, expect, test} from 'vitest'
-import {fromText, matchesTarget, parseTxt, toText, txtText} from '../../src/hosts/rdata.js'
+import {parseTxtPresentation, txtPresentation} from '../../src/dns/records.js'
+import {fromText, matchesTarget, toText} from '../../src/hosts/rdata.js'
 
 describe('record data in presentation form', () => {
-  test('TXT: quotes and backslashes escaped, split at 255 octets, parsed back joined', () => {
-    expect(txtText('v=spf1 "a" \\b')).toBe('"v=spf1 \\"a\\" \\\\b"')
+  test('TXT: quotes and backslashes escaped, split at 255 octets, parsed back string by string', () => {
+    expect(txtPresentation('v=spf1 "a" \\b')).toBe('"v=spf1 \\"a\\" \\\\b"')
     const long = 'k'.repeat(256)
-    expect(txtText(long)).toBe(`"${'k'.repeat(255)}" "k"`)
-    expect(parseTxt(txtText(long))).toBe(long)
-    expect(parseTxt('"v=spf1 \\"a\\" \\\\b"')).toBe('v=spf1 "a" \\b')
-    expect(parseTxt('"caf\\195\\169"')).toBe('café')
-    expect(parseTxt('bare-text')).toBe('bare-text')
+    expect(txtPresentation(long)).toBe(`"${'k'.repeat(255)}" "k"`)
+    expect(parseTxtPresentation(txtPresentation(long))).toBe(long)
+    expect(parseTxtPresentation('"v=spf1 \\"a\\" \\\\b"')).toBe('v=spf1 "a" \\b')
+    expect(parseTxtPresentation('"caf\\195\\169"')).toBe('café')
+    expect(parseTxtPresentation('bare-text')).toBe('bare-text')
   })
 
   test('MX, CNAME, A round-trip; null MX; names canonical', () => {

@@ -4,7 +4,7 @@ import {auditDomain, auditDomains, type AuditOptions} from '../../src/audit/audi
 import type {AuditBatchJson} from '../../src/plan/audit-domains.js'
 import {createDnsClient} from '../../src/dns/client.js'
 import {serverLabel} from '../../src/dns/server.js'
-import {microsoft365} from '../../src/profiles/index.js'
+import {getProfile} from '../../src/profiles/index.js'
 import {parseJson, runCli} from '../helpers/cli.js'
 import {startSmtpListener, type SmtpListener} from '../helpers/smtp.js'
 import {startLab, type Lab, type LabZone} from './lab.js'
@@ -63,7 +63,7 @@ const options = (): Omit<AuditOptions, 'target'> => ({
 describe(`audit of ${COUNT} domains`, () => {
   test('one domain, in process', async () => {
     const started = performance.now()
-    const {report} = await auditDomain(names[0], {...options(), target: {profile: microsoft365}})
+    const {report} = await auditDomain(names[0], {...options(), target: {profile: getProfile('microsoft365')}})
     const ms = performance.now() - started
     expect(report.findings).toEqual([])
     console.log(`[audit timing] one domain (in process, SMTP probe included): ${ms.toFixed(0)} ms`)
@@ -71,7 +71,7 @@ describe(`audit of ${COUNT} domains`, () => {
 
   test.each([1, 16, 64])('all of them, %i at a time', async (concurrency) => {
     const started = performance.now()
-    const results = await auditDomains(names, {...options(), concurrency, targetFor: () => ({profile: microsoft365})})
+    const results = await auditDomains(names, {...options(), concurrency, targetFor: () => ({profile: getProfile('microsoft365')})})
     const ms = performance.now() - started
     expect(results.filter((r) => !r.ok)).toEqual([])
     expect(results.flatMap((r) => (r.ok ? r.audit.report.findings : []))).toEqual([])

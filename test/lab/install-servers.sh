@@ -6,6 +6,8 @@ set -euo pipefail
 need=()
 command -v named >/dev/null 2>&1 || need+=(bind9)
 command -v dig >/dev/null 2>&1 || need+=(bind9-dnsutils)
+# dnssec-keygen, dnssec-signzone, dnssec-dsfromkey: the DNSSEC lab's keys, expired signatures and DS records.
+command -v dnssec-signzone >/dev/null 2>&1 || need+=(bind9-utils)
 command -v unbound >/dev/null 2>&1 || need+=(unbound)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)

@@ -15,6 +15,7 @@ import {join} from 'node:path'
 import * as packet from 'dns-packet'
 import {query} from '../../src/dns/client.js'
 import type {DnsServer} from '../../src/dns/server.js'
+import {dsOfInlineZones, policies, prepareSigning, rootTrustAnchor, rootZone, signingOptions, type LabAlgorithm, type LabSigning} from './dnssec.js'
 
 export interface LabZone {
   /** Zone apex, e.g. contoso.test */
@@ -32,17 +33,23 @@ export interface LabZone {
   dynamic?: boolean
   /** Override the NS set: defaults to ns1/ns2 in-zone with glue to the lab's servers. */
   nsLines?: string[]
+  /** Sign the zone (test/lab/dnssec.ts): the lab's root is then signed and delegates to every zone. */
+  dnssec?: LabSigning
+  /** Algorithm of a zone BIND signs (default ecdsa256). */
+  dnssecAlgorithm?: LabAlgorithm
 }
 
 export interface LabResolver extends DnsServer {
   /** cache-min-ttl of this Unbound, if it clamps TTLs. */
   cacheMinTtl?: number
+  /** This Unbound validates DNSSEC from the lab root's trust anchor. */
+  validate?: boolean
 }
 
 export interface LabOptions {
   zones: LabZone[]
-  /** Unbound resolvers to start; each may clamp TTLs. Default: none. */
-  resolvers?: Array<{cacheMinTtl?: number}>
+  /** Unbound resolvers to start; each may clamp TTLs or validate DNSSEC. Default: none. */
+  resolvers?: Array<{cacheMinTtl?: number; validate?: boolean}>
   /** Primary sends NOTIFY to the secondary (default true). Off makes the secondary lag until notifySecondary(). */
   notify?: boolean
 }
@@ -59,6 +66,8 @@ export interface Lab {
   resolvers: LabResolver[]
   dir: string
   tsig: {sha256: TsigKey; sha512: TsigKey}
+  /** With signed zones: the root's KSK as Unbound takes it (". DNSKEY 257 3 13 …"). */
+  trustAnchor?: string
   /** Rewrites a zone on the primary and reloads it; the secondary follows via NOTIFY (if enabled). */
   writeZone(zone: LabZone): Promise<void>
   /** Sends a NOTIFY for the zone to the secondary from the primary's address, as BIND would. */
@@ -138,7 +147,7 @@ function servedLocally(zones: Array<{name: string}>): string[] {
  * An Unbound configuration that resolves only from the given stub servers
  * (ADDR or ADDR@PORT): with "." among the stubs nothing can leave loopback.
  */
-export function unboundConf(o: {listen: string; dir: string; stubs: Array<{name: string; addrs: string[]}>; cacheMinTtl?: number; localZones?: string[]}): string {
+export function unboundConf(o: {listen: string; dir: string; stubs: Array<{name: string; addrs: string[]}>; cacheMinTtl?: number; localZones?: string[]; trustAnchor?: string}): string {
   const port = o.listen.split('@')[1] ?? '53'
   return `server:
   interface: ${o.listen}
@@ -156,8 +165,8 @@ export function unboundConf(o: {listen: string; dir: string; stubs: Array<{name:
   num-threads: 1
   so-reuseport: no
   access-control: 127.0.0.0/8 allow
-  module-config: "iterator"
-  qname-minimisation: no
+  module-config: "${o.trustAnchor ? 'validator iterator' : 'iterator'}"
+${o.trustAnchor ? `  trust-anchor: "${o.trustAnchor}"\n` : ''}  qname-minimisation: no
   prefetch: no
   serve-expired: no
   harden-referral-path: no
@@ -280,31 +289,36 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   minimal-responses no;
   max-journal-size unlimited;
   notify-delay 0;
+  key-directory "${join(dir, sub, 'keys')}";
 };
 controls { };
 ${keyBlock}
+${signing ? policies() : ''}
 `
-  mkdirSync(join(dir, 'primary'))
-  mkdirSync(join(dir, 'secondary'))
+  mkdirSync(join(dir, 'primary', 'keys'), {recursive: true})
+  mkdirSync(join(dir, 'secondary', 'keys'), {recursive: true})
+  const signing = options.zones.some((z) => z.dnssec)
   // A root zone on the primary keeps the resolvers from ever asking the real root servers.
   writeFileSync(
     join(dir, 'primary', 'root.db'),
     `$TTL 60\n. IN SOA ns.root-lab. hostmaster.root-lab. 1 3600 600 86400 60\n. IN NS ns.root-lab.\nns.root-lab. IN A ${primaryAddr}\n`,
   )
+  for (const z of options.zones) writeFileSync(join(dir, 'primary', `${z.name}.db`), zoneText(z, primaryAddr, secondaryAddr))
+  const {files: signedFiles, ds} = signing ? prepareSigning(dir, options.zones, (name) => join(dir, 'primary', `${name}.db`)) : {files: new Map<string, string>(), ds: new Map<string, string>()}
   const primaryZones = options.zones
     .map(
       (z) => `zone "${z.name}" {
   type primary;
-  file "${z.name}.db";
+  file "${signedFiles.get(z.name) ?? `${z.name}.db`}";
+  ${signingOptions(z)}
   ${z.primaryOnly ? '' : `also-notify { ${secondaryAddr}; };`}
   ${z.dynamic ? `allow-update { key "${tsig.sha256.name}"; key "${tsig.sha512.name}"; };` : ''}
 };`,
     )
     .join('\n')
-  for (const z of options.zones) writeFileSync(join(dir, 'primary', `${z.name}.db`), zoneText(z, primaryAddr, secondaryAddr))
   writeFileSync(
     join(dir, 'primary', 'named.conf'),
-    options_(primaryAddr, 'primary') + `zone "." { type primary; file "root.db"; };\n` + primaryZones,
+    options_(primaryAddr, 'primary') + `zone "." { type primary; file "root.db"; ${signing ? 'dnssec-policy "lab-ecdsa256"; inline-signing yes; ' : ''}};\n` + primaryZones,
   )
   const secondaryZones = options.zones
     .filter((z) => !z.primaryOnly)
@@ -315,6 +329,7 @@ ${keyBlock}
   const primaryServer: DnsServer = {kind: 'dns', address: primaryAddr, port: 53, name: 'lab-primary'}
   const secondaryServer: DnsServer = {kind: 'dns', address: secondaryAddr, port: 53, name: 'lab-secondary'}
   const resolvers: LabResolver[] = []
+  let trustAnchor: string | undefined
 
   const stop = async () => {
     await Promise.all(children.map(stopDaemon))
@@ -327,6 +342,13 @@ ${keyBlock}
     const primary = spawnDaemon('named', ['-g', '-n', '1', '-c', join(dir, 'primary', 'named.conf')], join(dir, 'primary.log'))
     children.push(primary)
     await waitUntil('BIND primary', async () => (await soaSerial(primaryServer, options.zones[0]?.name ?? '.')) !== null, 15000, primary)
+    if (signing) {
+      // The root delegates to every zone and holds the DS of the signed ones: a chain from its key down.
+      for (const [zone, line] of await dsOfInlineZones(primaryServer, join(dir, 'primary', 'keys'), options.zones)) ds.set(zone, line)
+      writeFileSync(join(dir, 'primary', 'root.db'), rootZone(2, primaryAddr, secondaryAddr, options.zones, ds))
+      primary.kill('SIGHUP')
+      trustAnchor = await rootTrustAnchor(primaryServer, ds)
+    }
     const secondary = spawnDaemon('named', ['-g', '-n', '1', '-c', join(dir, 'secondary', 'named.conf')], join(dir, 'secondary.log'))
     children.push(secondary)
     for (const z of options.zones.filter((x) => !x.primaryOnly)) {
@@ -341,6 +363,7 @@ ${keyBlock}
         listen: `${addr}@53`,
         dir: rdir,
         cacheMinTtl: r.cacheMinTtl,
+        ...(r.validate ? {trustAnchor} : {}),
         localZones: servedLocally(options.zones),
         stubs: [
           {name: '.', addrs: [primaryAddr]},
@@ -350,7 +373,7 @@ ${keyBlock}
       writeFileSync(join(rdir, 'unbound.conf'), conf)
       const child = spawnDaemon('unbound', ['-d', '-c', join(rdir, 'unbound.conf')], join(dir, `unbound${i}.log`))
       children.push(child)
-      const server: LabResolver = {kind: 'dns', address: addr, port: 53, name: `lab-resolver-${i}`, cacheMinTtl: r.cacheMinTtl}
+      const server: LabResolver = {kind: 'dns', address: addr, port: 53, name: `lab-resolver-${i}`, cacheMinTtl: r.cacheMinTtl, ...(r.validate ? {validate: true} : {})}
       await waitUntil(
         `Unbound ${i}`,
         async () => {
@@ -373,6 +396,7 @@ ${keyBlock}
     resolvers,
     dir,
     tsig,
+    ...(trustAnchor ? {trustAnchor} : {}),
     async writeZone(zone) {
       zones.set(zone.name, zone)
       writeFileSync(join(dir, 'primary', `${zone.name}.db`), zoneText(zone, primaryAddr, secondaryAddr))

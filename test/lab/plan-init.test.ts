@@ -49,7 +49,9 @@ describe('mxcut init without a terminal', () => {
     const r = await runCli(['init', '--domain', 'contoso.test', '--to', 'google-workspace', '--dns-host', 'rfc2136', '--rfc2136-server', serverLabel(lab.primary), '--tsig-secret', 'env:LAB_TSIG', '--out', out, ...ns()])
     expect(r.code, r.stderr).toBe(0)
     const config = await loadConfig(out)
-    expect(config).toMatchObject({domain: 'contoso.test', target: {profile: 'google-workspace', mx: [{priority: 1, exchange: 'smtp.google.com'}]}, ttl: {lowered: 300}, dns: {host: 'rfc2136', rfc2136: {key: {name: 'mxcut', secret: 'env:LAB_TSIG'}}}})
+    expect(config).toMatchObject({domain: 'contoso.test', target: {profile: 'google-workspace', dkim: false}, ttl: {lowered: 300}, dns: {host: 'rfc2136', rfc2136: {key: {name: 'mxcut', secret: 'env:LAB_TSIG'}}}})
+    // No MX was typed: the config leaves it out (the plan uses Google's documented smtp.google.com and says so).
+    expect(config.target.mx).toBeUndefined()
     // final is left to the planner (today's 7200 s), and said so.
     expect(config.ttl.final).toBeUndefined()
     expect(readFileSync(out, 'utf8')).toContain('Today: MX 10 mail.contoso.test, TTL 7200 s')
@@ -102,8 +104,12 @@ describe('mxcut init in a terminal (tmux)', () => {
     const today = await screenShows(/Provider mail moves to/)
     expect(today).toMatch(/Today contoso.test has MX 10 mail.contoso.test with TTL 7200 s \(2 h 00 min\); no known provider/)
     keys('Enter') // microsoft365, the first choice
-    await screenShows(/Target MX[^\n]*\(0 contoso-test\.mail\.protection\.outlook\.com\)/)
-    keys('Enter') // the proposed default
+    await screenShows(/Microsoft Graph token/)
+    keys('Enter') // no Graph
+    const mxPrompt = await screenShows(/Target MX as shown at Microsoft 365 admin center/)
+    // Nothing is proposed: an MX Microsoft assigns is never guessed, Enter keeps target.mx out of the config.
+    expect(mxPrompt).not.toMatch(/\(0 contoso-test/)
+    keys('Enter')
     await screenShows(/Domain-verification TXT/)
     type('ms55554444')
     keys('Enter')
@@ -111,8 +117,11 @@ describe('mxcut init in a terminal (tmux)', () => {
     for (let i = 0; i < 'ms55554444'.length; i++) keys('BSpace')
     type('MS=ms55554444')
     keys('Enter')
-    await screenShows(/Tenant name/)
-    type('contoso')
+    await screenShows(/DKIM selector1\._domainkey CNAME value from Microsoft Defender portal/)
+    type('selector1-contoso-test._domainkey.contoso.n-v1.dkim.mail.microsoft')
+    keys('Enter')
+    await screenShows(/DKIM selector2\._domainkey CNAME value/)
+    type('selector2-contoso-test._domainkey.contoso.n-v1.dkim.mail.microsoft')
     keys('Enter')
     await screenShows(/How are DNS changes made/)
     keys('Enter') // manual
@@ -131,9 +140,17 @@ describe('mxcut init in a terminal (tmux)', () => {
     expect(config).toMatchObject({
       domain: 'contoso.test',
       strategy: 'staged',
-      target: {profile: 'microsoft365', mx: [{priority: 0, exchange: 'contoso-test.mail.protection.outlook.com'}], verification: 'MS=ms55554444', tenant: 'contoso'},
+      target: {
+        profile: 'microsoft365',
+        verification: 'MS=ms55554444',
+        dkim: [
+          {selector: 'selector1', type: 'CNAME', value: 'selector1-contoso-test._domainkey.contoso.n-v1.dkim.mail.microsoft'},
+          {selector: 'selector2', type: 'CNAME', value: 'selector2-contoso-test._domainkey.contoso.n-v1.dkim.mail.microsoft'},
+        ],
+      },
       dns: {host: 'manual'},
       ttl: {lowered: 300},
     })
+    expect(config.target.mx).toBeUndefined()
   }, 90_000)
 })

@@ -97,7 +97,7 @@ describe('mxcut plan against BIND', () => {
 
   test('a lagging secondary blocks the plan: exit 1, both serials named, no plan file', async () => {
     await lab.writeZone({...lagging, serial: 2, records: ['@ 600 IN MX 10 mail', '@ 600 IN MX 20 mail2', 'mail IN A 127.0.0.25', 'mail2 IN A 127.0.0.26']})
-    const config = writeConfig('lagging.yaml', 'version: 1\ndomain: lagging.test\ntarget: {profile: microsoft365}\n')
+    const config = writeConfig('lagging.yaml', 'version: 1\ndomain: lagging.test\ntarget: {profile: microsoft365, dkim: false}\n')
     const out = join(dir, 'lagging.plan.json')
     const r = await runCli(['plan', config, '--out', out, ...servers()])
     expect(r.code, r.stdout).toBe(1)
@@ -116,7 +116,7 @@ describe('mxcut plan against BIND', () => {
   test('several domains: one plan file each, on its own timeline', async () => {
     const config = writeConfig(
       'tenant.yaml',
-      'version: 1\ndomains:\n  - fabrikam.test\n  - {name: tailspin-toys.example, mx: ["0 tailspin-toys-example.mail.protection.outlook.com"]}\ntarget: {profile: microsoft365}\n',
+      'version: 1\ndomains:\n  - fabrikam.test\n  - {name: tailspin-toys.example, mx: ["0 tailspin-toys-example.mail.protection.outlook.com"]}\ntarget: {profile: microsoft365, dkim: false}\n',
     )
     const outDir = join(dir, 'tenant')
     const r = await runCli(['plan', config, '--out', outDir, '--format', 'json', ...servers()])

@@ -7,12 +7,18 @@ import type {RRset} from '../../src/zone/rrset.js'
 /** A fixed clock: planning is a pure function of it. */
 export const NOW = new Date('2025-03-03T09:00:00Z')
 
+/** DKIM targets as copied from the Defender portal: Microsoft assigns them, mxcut never derives them. */
+export const DKIM = [
+  {selector: 'selector1', type: 'CNAME', value: 'selector1-contoso-test._domainkey.contoso.n-v1.dkim.mail.microsoft'},
+  {selector: 'selector2', type: 'CNAME', value: 'selector2-contoso-test._domainkey.contoso.n-v1.dkim.mail.microsoft'},
+]
+
 export function config(overrides: Record<string, unknown> = {}): Config {
   return parseConfig(
     {
       version: 1,
       domain: 'contoso.test',
-      target: {profile: 'microsoft365', mx: ['0 contoso-test.mail.protection.outlook.com'], verification: 'MS=ms11112222', tenant: 'contoso'},
+      target: {profile: 'microsoft365', mx: ['0 contoso-test.mail.protection.outlook.com'], verification: 'MS=ms11112222', dkim: DKIM},
       ...overrides,
     },
     'test.yaml',

@@ -6,7 +6,7 @@ import {negativeTtl, type CutoverPlan} from '../../src/plan/context.js'
 import {planCutover} from '../../src/plan/planner.js'
 import {estimateSchedule} from '../../src/plan/schedule.js'
 import {spfWithInclude, spfWithoutInclude} from '../../src/plan/spf-merge.js'
-import {config, NOW, observed} from './fixtures.js'
+import {config, DKIM, NOW, observed} from './fixtures.js'
 
 const step = (plan: CutoverPlan, id: string) => {
   const s = plan.steps.find((x) => x.id === id)
@@ -121,7 +121,7 @@ describe('records beside MX', () => {
     expect(txt?.after?.records).toEqual(['v=spf1 mx include:spf.protection.outlook.com -all', 'other=1', 'MS=ms11112222'])
     expect(txt?.after?.records.filter((r) => String(r).startsWith('v=spf1'))).toHaveLength(1)
     expect(changes.find((c) => c.name === 'autodiscover.contoso.test')?.after?.records).toEqual(['autodiscover.outlook.com'])
-    expect(changes.find((c) => c.name === 'selector1._domainkey.contoso.test')?.after?.records).toEqual(['selector1-contoso-test._domainkey.contoso.onmicrosoft.com'])
+    expect(changes.find((c) => c.name === 'selector1._domainkey.contoso.test')?.after?.records).toEqual(['selector1-contoso-test._domainkey.contoso.n-v1.dkim.mail.microsoft'])
   })
 
   test('SPF within 10 lookups is noted; beyond 10 the plan is refused', () => {
@@ -141,7 +141,7 @@ describe('records beside MX', () => {
   test('what is already published is left alone', () => {
     const extra = [
       {name: 'autodiscover.contoso.test', type: 'CNAME', ttl: 3600, records: ['autodiscover.outlook.com']},
-      {name: 'selector1._domainkey.contoso.test', type: 'CNAME', ttl: 3600, records: ['selector1-contoso-test._domainkey.contoso.onmicrosoft.com']},
+      {name: 'selector1._domainkey.contoso.test', type: 'CNAME', ttl: 3600, records: ['selector1-contoso-test._domainkey.contoso.n-v1.dkim.mail.microsoft']},
       {name: 'selector2._domainkey.contoso.test', type: 'CNAME', ttl: 3600, records: ['other.dkim.example']},
     ]
     const plan = planCutover(observed({txt: ['v=spf1 include:spf.protection.outlook.com -all', 'MS=ms11112222'], extra}), config(), NOW)
@@ -149,13 +149,28 @@ describe('records beside MX', () => {
     expect(plan.notes.join(' ')).toMatch(/selector2._domainkey.contoso.test CNAME already holds another value/)
   })
 
-  test('DKIM without the tenant name is left out, and the review says why', () => {
-    const plan = planCutover(observed(), config({target: {profile: 'microsoft365'}}), NOW)
-    expect((step(plan, 'publish-companions').changes ?? []).some((c) => c.name.includes('_domainkey'))).toBe(false)
-    expect(plan.notes.join(' ')).toMatch(/target.tenant/)
-    expect(plan.notes.join(' ')).toMatch(/MS=… verification TXT/)
-    // The profile's default MX for the domain.
-    expect(step(plan, 'swap-mx').changes?.[0].after?.records).toEqual([{priority: 0, exchange: 'contoso-test.mail.protection.outlook.com'}])
+  test('DKIM targets not given: the plan is refused naming where to copy them; dkim: false leaves DKIM out; nothing is derived', () => {
+    const refused = planCutover(observed(), config({target: {profile: 'microsoft365'}}), NOW)
+    expect(refused.blockers).toEqual([
+      {code: 'TARGET_VALUE_MISSING', subject: 'contoso.test DKIM', message: expect.stringMatching(/Microsoft 365 \(Exchange Online\) assigns the DKIM records of contoso\.test .*Defender portal.*Get-DkimSigningConfig -Identity contoso\.test.*target\.dkim: false/)},
+    ])
+    const withoutDkim = planCutover(observed(), config({target: {profile: 'microsoft365', dkim: false}}), NOW)
+    expect(withoutDkim.blockers).toEqual([])
+    const changes = withoutDkim.steps.flatMap((s) => s.changes ?? [])
+    expect(changes.some((c) => c.name.includes('_domainkey'))).toBe(false)
+    expect(JSON.stringify(withoutDkim)).not.toMatch(/onmicrosoft\.com|dkim\.mail\.microsoft|-v\d\.mx\.microsoft/)
+    expect(withoutDkim.notes.join(' ')).toMatch(/MS=… verification TXT/)
+    // The profile's documented MX for the domain.
+    expect(step(withoutDkim, 'swap-mx').changes?.[0].after?.records).toEqual([{priority: 0, exchange: 'contoso-test.mail.protection.outlook.com'}])
+  })
+
+  test("Microsoft Graph's values (read by the pipeline) are the plan's MX, SPF and verification", () => {
+    const tenant = {source: 'Microsoft Graph', domain: 'contoso.test', mx: [{priority: 0, exchange: 'contoso-test.o-v1.mx.microsoft'}], spfInclude: 'spf.protection.outlook.com', autodiscover: 'autodiscover.outlook.com', verification: 'MS=ms99990000', readAt: NOW.toISOString()}
+    const plan = planCutover({...observed(), tenant}, config({target: {profile: 'microsoft365', dkim: false}}), NOW)
+    expect(plan.blockers).toEqual([])
+    expect(step(plan, 'swap-mx').changes?.[0].after?.records).toEqual([{priority: 0, exchange: 'contoso-test.o-v1.mx.microsoft'}])
+    expect(step(plan, 'publish-companions').changes?.find((c) => c.type === 'TXT')?.after?.records).toContain('MS=ms99990000')
+    expect(toPlanState(plan, config({target: {profile: 'microsoft365', dkim: false}})).preflight?.target).toEqual({profile: 'microsoft365', mx: tenant.mx, verification: 'MS=ms99990000', spfInclude: 'spf.protection.outlook.com', dkim: false})
   })
 
   test('an autodiscover CNAME of the source moves with the MX, in the swap', () => {
@@ -330,12 +345,53 @@ describe('plan state file', () => {
     expect(step(plan, 'wait-old-ttl').handles).toEqual(['MX_TTL_HIGH'])
     expect(step(plan, 'swap-mx').handles).toBeUndefined()
     const state = toPlanState(plan, config(), '/tmp/x.yaml', {audit: true, smtp: true, httpsPort: 8443})
-    expect(state.preflight).toEqual({audit: true, smtp: true, httpsPort: 8443, source: null, target: {profile: 'microsoft365', mx: [{priority: 0, exchange: 'contoso-test.mail.protection.outlook.com'}], verification: 'MS=ms11112222'}})
+    expect(state.preflight).toEqual({audit: true, smtp: true, httpsPort: 8443, source: null, target: {profile: 'microsoft365', mx: [{priority: 0, exchange: 'contoso-test.mail.protection.outlook.com'}], verification: 'MS=ms11112222', dkim: DKIM}})
     expect(state.steps.find((s) => s.id === 'publish-companions')?.handles).toContain('TARGET_VERIFICATION_MISSING')
     expect(toPlanState(plan, config({source: {profile: 'google-workspace'}})).preflight).toMatchObject({audit: true, smtp: false, source: 'google-workspace'})
   })
 
   test('same inputs, same plan', () => {
     expect(planCutover(observed(), config(), NOW)).toEqual(planCutover(observed(), config(), NOW))
+  })
+})
+
+describe('TXT records split into several strings', () => {
+  const split = ['v=spf1 mx include:_spf.google.com ', 'include:spf.b.test -all']
+  const apex = (records: Array<string | string[]>) => ({name: 'contoso.test', type: 'TXT', ttl: 3600, records})
+
+  test('the merge, the cleanup and the rollback keep the split; records the plan does not change are carried as served', () => {
+    const long = ['google-site-verification=', 'x'.repeat(40)]
+    const o = observed({mx: [[1, 'smtp.google.com']], extra: [apex([split, long])]})
+    const plan = planCutover(o, config({cleanup: {soak: '3d'}}), NOW)
+    expect(plan.blockers).toEqual([])
+    const publish = step(plan, 'publish-companions').changes?.find((c) => c.type === 'TXT')
+    expect(publish?.before?.records).toEqual([split, long])
+    expect(publish?.after?.records).toEqual([['v=spf1 mx include:_spf.google.com ', 'include:spf.b.test include:spf.protection.outlook.com -all'], long, 'MS=ms11112222'])
+    const cleanup = step(plan, 'cleanup').changes?.[0]
+    expect(cleanup?.before?.records).toEqual(publish?.after?.records)
+    expect(cleanup?.after?.records).toEqual([['v=spf1 mx ', 'include:spf.b.test include:spf.protection.outlook.com -all'], long, 'MS=ms11112222'])
+    const withdraw = plan.rollback.optional.flatMap((s) => s.changes ?? []).find((c) => c.type === 'TXT')
+    expect(withdraw?.after?.records).toEqual([split, long])
+    // The plan file holds the strings and reads back the same.
+    const state = toPlanState(plan, config({cleanup: {soak: '3d'}}))
+    expect(parsePlanState(JSON.stringify(state), 'x.plan.json').steps.find((s) => s.id === 'cleanup')?.changes?.[0].after?.records).toEqual(cleanup?.after?.records)
+  })
+
+  test('an SPF that already holds the include is not rewritten, whatever its split', () => {
+    const has = ['v=spf1 include:spf.protection.', 'outlook.com -all']
+    const plan = planCutover(observed({extra: [apex([has, 'MS=ms11112222'])]}), config(), NOW)
+    expect(plan.steps.find((s) => s.id === 'publish-companions')?.changes?.find((c) => c.type === 'TXT')).toBeUndefined()
+  })
+
+  test('a DKIM key served in other strings is the same key; an MTA-STS id bump keeps the split', () => {
+    const dkim = {name: 'selector1._domainkey.contoso.test', type: 'TXT', ttl: 3600, records: [['v=DKIM1; k=rsa; ', 'p=MIIBkey']]}
+    const sts = {name: '_mta-sts.contoso.test', type: 'TXT', ttl: 7200, records: [['v=STSv1; ', 'id=20240101']]}
+    const findings = [{code: 'MTA_STS_POLICY_MX_MISMATCH' as const, severity: 'error' as const, subject: 'https://mta-sts.contoso.test/.well-known/mta-sts.txt', message: 'the enforce policy does not list the target MX.'}]
+    const cfg = config({target: {profile: 'custom', mx: ['0 mx.target.test'], dkim: [{selector: 'selector1', type: 'TXT', value: 'v=DKIM1; k=rsa; p=MIIBkey'}]}})
+    const plan = planCutover(observed({extra: [dkim, sts], findings}), cfg, NOW)
+    const changes = plan.steps.flatMap((s) => s.changes ?? [])
+    expect(changes.find((c) => c.name === dkim.name)).toBeUndefined()
+    expect(plan.notes.join(' ')).not.toMatch(/selector1\._domainkey\.contoso\.test TXT already holds another value/)
+    expect(changes.find((c) => c.name === sts.name)?.after?.records).toEqual([['v=STSv1; ', `id=${mtaStsId(NOW)}`]])
   })
 })

@@ -91,10 +91,25 @@ describe('review', () => {
   })
 
   test('json: steps with estimated start and end, findings with the step that handles them', () => {
-    const plan = planCutover(tailspin(), config({domain: 'tailspin-toys.example', target: {profile: 'microsoft365', verification: 'MS=ms48213377'}}), NOW)
+    const plan = planCutover(tailspin(), config({domain: 'tailspin-toys.example', target: {profile: 'microsoft365', verification: 'MS=ms48213377', dkim: false}}), NOW)
     const json = planJson(plan, {planFile: null, now: NOW}) as {steps: Array<{id: string; estimatedEnd: string}>; findings: Array<{code: string; handledBy: string | null}>; blocked: boolean}
     expect(json.blocked).toBe(false)
     expect(json.steps.find((s) => s.id === 'wait-old-ttl')?.estimatedEnd).toBe('2025-03-03T10:01:00.000Z')
     expect(json.findings.find((f) => f.code === 'TARGET_VERIFICATION_MISSING')?.handledBy).toBe('publish-companions')
+  })
+
+  test('a TXT split into several strings shows each string quoted, in the diff and in both reviews', () => {
+    const split = ['v=spf1 mx include:_spf.google.com ', 'include:spf.b.test -all']
+    const o = observed({mx: [[1, 'smtp.google.com']], extra: [{name: 'contoso.test', type: 'TXT', ttl: 3600, records: [split, 'MS=ms11112222']}]})
+    const plan = planCutover(o, config(), NOW)
+    const change = plan.steps.find((st) => st.id === 'publish-companions')?.changes?.find((c) => c.type === 'TXT')
+    expect(change && changeDiff(change)).toEqual([
+      '  contoso.test. 3600 IN TXT "MS=ms11112222"',
+      '- contoso.test. 3600 IN TXT "v=spf1 mx include:_spf.google.com " "include:spf.b.test -all"',
+      '+ contoso.test. 3600 IN TXT "v=spf1 mx include:_spf.google.com " "include:spf.b.test include:spf.protection.outlook.com -all"',
+    ])
+    const md = renderMarkdown(plan, {planFile: 'plans/contoso.test.plan.json', now: NOW})
+    expect(md).toContain('+ contoso.test. 3600 IN TXT "v=spf1 mx include:_spf.google.com " "include:spf.b.test include:spf.protection.outlook.com -all"')
+    expect(renderText(plan, {planFile: 'plans/contoso.test.plan.json', now: NOW})).toContain('"v=spf1 mx include:_spf.google.com " "include:spf.b.test include:spf.protection.outlook.com -all"')
   })
 })

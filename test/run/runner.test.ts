@@ -201,6 +201,25 @@ describe('runner', () => {
     expect(w.applied).toHaveLength(0)
   })
 
+  test('a plan file that joined the strings of a TXT record (older mxcut) meets the split record: drift that says to plan again, nothing sent', async () => {
+    const w = fakeWorld()
+    const split = ['v=spf1 mx include:spf.a.test ', 'include:spf.b.test -all']
+    w.zone.sets.set('contoso.test TXT', {ttl: 60, records: [split]})
+    const txt = (records: RecordData[]) => ({name: 'contoso.test', type: 'TXT', ttl: 60, records})
+    const plan = handPlan()
+    plan.steps.splice(1, 0, {id: 'publish-companions', kind: 'dns-change', title: 'Publish companions', status: 'pending', changes: [{name: 'contoso.test', type: 'TXT', before: txt([split.join('')]), after: txt(['v=spf1 mx include:spf.a.test include:spf.b.test include:spf.t.test -all'])}]})
+    const r = await runPlan(plan, w.deps(), {yes: true, resumeCommand: 'r'})
+    expect(r.outcome.kind).toBe('drift')
+    const message = (r.outcome as {message: string}).message
+    expect(message).toMatch(/actual: +contoso\.test\. 60 IN TXT "v=spf1 mx include:spf\.a\.test " "include:spf\.b\.test -all"/)
+    expect(message).toMatch(/same text in other character-strings than this plan file records .*make the plan again with mxcut plan$/)
+    expect(w.applied).toHaveLength(0)
+    // Another edit of the record is still someone else's change.
+    w.zone.sets.set('contoso.test TXT', {ttl: 60, records: ['v=spf1 -all']})
+    const other = await runPlan(plan, w.deps(), {yes: true, resumeCommand: 'r'})
+    expect((other.outcome as {message: string}).message).toMatch(/find out who edited these records/)
+  })
+
   test('rollback refuses when nothing was changed', async () => {
     const w = fakeWorld()
     await expect(rollbackPlan(handPlan(), w.deps(), {resumeCommand: 'r'})).rejects.toThrow(/nothing to roll back/)

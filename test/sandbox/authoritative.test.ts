@@ -9,6 +9,8 @@ import {createZone} from '../../src/sandbox/zone.js'
 
 const SOA = {mname: 'ns1.contoso.test', rname: 'hostmaster.contoso.test', serial: 10, refresh: 3600, retry: 600, expire: 86400, minimum: 120}
 
+const SPLIT = ['v=spf1 mx include:spf.a.test ', 'include:spf.b.test -all']
+
 function contoso() {
   return createZone('contoso.test', {ttl: 600, data: SOA}, [
     {name: 'contoso.test', type: 'NS', ttl: 600, records: ['ns1.contoso.test']},
@@ -18,6 +20,7 @@ function contoso() {
     {name: 'autodiscover.contoso.test', type: 'CNAME', ttl: 300, records: ['autodiscover.outlook.com']},
     {name: 'www.contoso.test', type: 'CNAME', ttl: 300, records: ['mail.contoso.test']},
     {name: 'a.b.contoso.test', type: 'A', ttl: 300, records: ['192.0.2.1']},
+    {name: 'split.contoso.test', type: 'TXT', ttl: 300, records: [SPLIT]},
   ])
 }
 
@@ -140,5 +143,20 @@ describe('sandbox authoritative server (over UDP/TCP on loopback)', () => {
   it('a secondary refuses updates', async () => {
     const msg = buildUpdateMessage('contoso.test', [], [{name: 'contoso.test', type: 'MX', class: 'ANY', ttl: 0}])
     expect(parseResponseHeader((await sendUpdate(secondary.server, msg)).response).rcodeName).toBe('REFUSED')
+  })
+
+  it('serves a TXT in the strings it holds; an UPDATE prerequisite matches those strings, not their text; the split reaches the secondary', async () => {
+    const served = await query(primary.server, 'split.contoso.test', 'TXT', {recursion: false})
+    expect(served.answers.map((a) => a.data)).toEqual([SPLIT])
+    const txt = (data: string | string[]) => ({name: 'split.contoso.test', type: 'TXT', class: 'IN' as const, ttl: 0, data})
+    const merged = ['v=spf1 mx include:spf.a.test ', 'include:spf.b.test include:spf.t.test -all']
+    const update = [{name: 'split.contoso.test', type: 'TXT', class: 'ANY' as const, ttl: 0}, {...txt(merged), ttl: 300}]
+    const joined = await sendUpdate(primary.server, signMessage(buildUpdateMessage('contoso.test', [txt(SPLIT.join(''))], update), key).message)
+    expect(parseResponseHeader(joined.response).rcodeName).toBe('NXRRSET')
+    const asServed = await sendUpdate(primary.server, signMessage(buildUpdateMessage('contoso.test', [txt(SPLIT)], update), key).message)
+    expect(parseResponseHeader(asServed.response).rcodeName).toBe('NOERROR')
+    expect((await query(primary.server, 'split.contoso.test', 'TXT', {recursion: false})).answers.map((a) => a.data)).toEqual([merged])
+    await clock.advance(45_000)
+    expect((await query(secondary.server, 'split.contoso.test', 'TXT', {recursion: false})).answers.map((a) => a.data)).toEqual([merged])
   })
 })

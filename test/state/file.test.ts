@@ -74,4 +74,26 @@ describe('plan state file', () => {
     await expect(writePlanState(path, bad)).rejects.toThrow()
     expect(readFileSync(path, 'utf8')).toBe(before)
   })
+
+  test('TXT records: joined strings of older plan files load as they are; split strings load; an over-long string is refused', async () => {
+    const txt = (records: unknown[]) => ({name: 'contoso.test', type: 'TXT', ttl: 60, records})
+    const withTxt = (before: unknown[], after: unknown[]) => {
+      const plan = JSON.parse(JSON.stringify(handPlan())) as {steps: unknown[]}
+      plan.steps.splice(1, 0, {id: 'publish-companions', kind: 'dns-change', title: 'Publish companions', status: 'pending', changes: [{name: 'contoso.test', type: 'TXT', before: txt(before), after: txt(after)}]})
+      return plan
+    }
+    const path = join(dir, 'g.plan.json')
+    // As every plan file held TXT before the strings were kept: one joined string per record.
+    writeFileSync(path, JSON.stringify(withTxt(['v=spf1 mx include:spf.a.test include:spf.b.test -all'], ['v=spf1 mx include:spf.a.test include:spf.b.test include:spf.t.test -all', 'MS=ms1'])))
+    const old = await readPlanState(path)
+    expect(old.steps[1].changes?.[0].before?.records).toEqual(['v=spf1 mx include:spf.a.test include:spf.b.test -all'])
+    const split = ['v=spf1 mx include:spf.a.test ', 'include:spf.b.test -all']
+    writeFileSync(path, JSON.stringify(withTxt([split], [['v=spf1 mx include:spf.a.test ', 'include:spf.b.test include:spf.t.test -all'], 'MS=ms1'])))
+    const now = await readPlanState(path)
+    expect(now.steps[1].changes?.[0].before?.records).toEqual([split])
+    await writePlanState(path, now)
+    expect(await readPlanState(path)).toEqual(now)
+    writeFileSync(path, JSON.stringify(withTxt([['x'.repeat(256), 'y']], ['z'])))
+    expect((await rejection(readPlanState(path))).message).toMatch(/at most 255 octets/)
+  })
 })

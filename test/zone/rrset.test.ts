@@ -1,5 +1,5 @@
 import {expect, test} from 'vitest'
-import {isNullMx, mxRecords, parseMx, rdataKeys, rrsetFrom, sameData, sameRRset, zoneLines, type RRset} from '../../src/zone/rrset.js'
+import {isNullMx, mxRecords, parseMx, rdataKeys, rrsetFrom, sameData, sameRRset, txtTexts, zoneLines, type RRset} from '../../src/zone/rrset.js'
 import type {Rr} from '../../src/dns/records.js'
 
 const mx = (ttl: number, ...records: Array<[number, string]>): RRset => ({
@@ -40,4 +40,16 @@ test('null MX, MX parsing and zone lines', () => {
   expect(mxRecords(mx(1, [20, 'b.test'], [10, 'a.test'])).map((m) => m.exchange)).toEqual(['a.test', 'b.test'])
   expect(zoneLines(mx(300, [0, '.']))).toEqual(['contoso.test. 300 IN MX 0 .'])
   expect(rdataKeys({type: 'TXT', records: ['v=spf1 -all']})).toEqual(['"v=spf1 -all"'])
+})
+
+test('TXT records are the same only when their character-strings are (the text alone is not enough)', () => {
+  const txt = (...records: Array<string | string[]>): RRset => ({name: 'contoso.test', type: 'TXT', ttl: 60, records})
+  const split = ['v=spf1 mx include:spf.a.test ', 'include:spf.b.test -all']
+  expect(sameData(txt(split), txt(split.join('')))).toBe(false)
+  expect(sameData(txt(split, 'MS=ms1'), txt('MS=ms1', [...split]))).toBe(true)
+  expect(sameData(txt(['v=spf1 ', 'mx -all']), txt(['v=spf1 mx', ' -all']))).toBe(false)
+  // A long value held as text stands for its 255-octet cut, as a server serves it.
+  expect(sameData(txt('k'.repeat(300)), txt(['k'.repeat(255), 'k'.repeat(45)]))).toBe(true)
+  expect(zoneLines(txt(split))).toEqual(['contoso.test. 60 IN TXT "v=spf1 mx include:spf.a.test " "include:spf.b.test -all"'])
+  expect(txtTexts(txt(split, 'MS=ms1'))).toEqual(['v=spf1 mx include:spf.a.test include:spf.b.test -all', 'MS=ms1'])
 })

@@ -1,12 +1,12 @@
 import type Cloudflare from 'cloudflare'
 import {z} from 'zod'
 import {canonicalName} from '../../dns/names.js'
-import type {MxData} from '../../dns/records.js'
+import {parseTxtPresentation, txtPresentation, type MxData, type TxtData} from '../../dns/records.js'
 import {errorMessage, UserError} from '../../lib/errors.js'
 import {assertConnectionAllowed} from '../../lib/loopback-guard.js'
 import {resolveSecret, secretRefSchema} from '../../lib/secrets.js'
 import type {RecordData, RRset} from '../../zone/rrset.js'
-import {checkExpectations, parseTxt, toText, txtText} from '../rdata.js'
+import {checkExpectations, toText} from '../rdata.js'
 import {httpUrl} from '../settings.js'
 import {DnsHostError, type DnsHost, type HostModule, type RecordChange} from '../types.js'
 
@@ -45,8 +45,8 @@ function dataOf(r: CfRecord): RecordData {
     case 'MX':
       return {priority: r.priority ?? 0, exchange: content === '.' || content === '' ? '.' : canonicalName(content)}
     case 'TXT':
-      // Cloudflare keeps TXT content as entered: quoted character-strings or bare text.
-      return content.startsWith('"') ? parseTxt(content) : content
+      // Cloudflare keeps TXT content as entered: quoted character-strings, or bare text it cuts at 255 octets.
+      return content.startsWith('"') ? parseTxtPresentation(content) : content
     case 'CNAME':
     case 'NS':
     case 'PTR':
@@ -67,7 +67,7 @@ function postOf(change: RecordChange & {action: 'replace'}, data: RecordData) {
       return {type: 'MX' as const, name, ttl, priority: mx.priority, content: mx.exchange === '.' ? '.' : mx.exchange, comment}
     }
     case 'TXT':
-      return {type: 'TXT' as const, name, ttl, content: txtText(data as string), comment}
+      return {type: 'TXT' as const, name, ttl, content: txtPresentation(data as TxtData), comment}
     case 'A':
     case 'AAAA':
     case 'CNAME':

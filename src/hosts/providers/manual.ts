@@ -1,7 +1,7 @@
 import type {RecordType} from 'dns-packet'
 import {queryWithTcpFallback} from '../../dns/fallback.js'
 import {canonicalName, relativeName} from '../../dns/names.js'
-import type {MxData} from '../../dns/records.js'
+import {txtPresentation, type MxData, type TxtData} from '../../dns/records.js'
 import {serverLabel} from '../../dns/server.js'
 import {formatDuration} from '../../lib/time.js'
 import type {AuthServer} from '../../zone/discover.js'
@@ -23,7 +23,11 @@ interface ConsoleRow {
   ttl: string
 }
 
-/** What a DNS console asks for: MX priority in its own field, TXT unquoted, names as typed. */
+/**
+ * What a DNS console asks for: MX priority in its own field, names as typed,
+ * TXT unquoted; a TXT split into several strings other than at 255 octets is
+ * shown quoted string by string, since the split is part of the record.
+ */
 function consoleRow(name: string, zone: string, type: string, data: RecordData, ttl: number | null): ConsoleRow {
   let priority = ''
   let value: string
@@ -32,7 +36,7 @@ function consoleRow(name: string, zone: string, type: string, data: RecordData, 
     priority = String(mx.priority)
     value = mx.exchange === '.' ? '.' : mx.exchange
   } else if (type === 'TXT') {
-    value = data as string
+    value = Array.isArray(data) ? txtPresentation(data as TxtData) : (data as string)
   } else {
     value = toText(type, data).replace(/\.$/, '')
   }
@@ -70,7 +74,7 @@ export function describeChange(change: RecordChange, zone: string): string[] {
     lines.push('  add (or keep):')
     lines.push(...table(target.records.map((d) => consoleRow(name, zone, change.type, d, target.ttl)), '    '))
     lines.push('  zone-file lines:')
-    // toText splits TXT into 255-octet strings, as a zone file needs them.
+    // toText writes each TXT character-string quoted (a long single value cut at 255 octets), as a zone file needs them.
     lines.push(...target.records.map((d) => `    ${name}. ${target.ttl} IN ${change.type} ${toText(change.type, d)}`))
   }
   return lines

@@ -209,6 +209,21 @@ describe('route53 host (contract tests against a local server speaking the docum
     expect(await h.read('contoso.test', 'TXT')).toBeNull()
   })
 
+  test('a TXT served as several strings is read string by string and deleted with exactly the value Route 53 holds', async () => {
+    const served = '"v=spf1 mx include:spf.a.test " "include:spf.b.test -all"'
+    zone[1] = {name: 'contoso.test.', type: 'TXT', ttl: 3600, values: [served, '"MS=ms1"']}
+    const h = host()
+    const txt = await h.read('contoso.test', 'TXT')
+    expect(txt?.records).toEqual([['v=spf1 mx include:spf.a.test ', 'include:spf.b.test -all'], 'MS=ms1'])
+    const merged = ['v=spf1 mx include:spf.a.test ', 'include:spf.b.test include:spf.t.test -all']
+    await h.apply([{action: 'replace', name: 'contoso.test', type: 'TXT', ttl: 3600, records: [merged, 'MS=ms1'], expect: {ttl: txt!.ttl, records: txt!.records}}])
+    const post = requests.find((r) => r.method === 'POST')!.body
+    const [del, create] = all(post, 'Change')
+    expect(all(del, 'Value').map(xmlUnescape)).toEqual([served, '"MS=ms1"'])
+    expect(all(create, 'Value').map(xmlUnescape)).toEqual(['"v=spf1 mx include:spf.a.test " "include:spf.b.test include:spf.t.test -all"', '"MS=ms1"'])
+    expect((await h.read('contoso.test', 'TXT'))?.records).toEqual([merged, 'MS=ms1'])
+  })
+
   test('the RRset changed since it was read: InvalidChangeBatch becomes a conflict; the batch is refused whole', async () => {
     const h = host()
     const err = await failed(
