@@ -39,7 +39,8 @@ export function secretCount(): number {
 
 /** Values of the HTTP headers that carry credentials, as a request dump or a JSON echo shows them: `Authorization: …`, `"x-api-key":"…"`. */
 const CREDENTIAL_HEADER = /\b((?:proxy-)?authorization|x-api-key|x-auth-key|x-auth-token|x-amz-security-token)(["']?\s*[:=]\s*["']?)([^"'\r\n]+)/gi
-const BEARER = /\b(bearer)\s+[A-Za-z0-9\-._~+/]+=*/gi
+/** A Bearer credential (RFC 6750 token68) long enough to be one: prose such as "a bearer token" is left alone. */
+const BEARER = /\b(bearer)\s+[A-Za-z0-9\-._~+/]{16,}=*/gi
 /** user:password@ in URLs. */
 const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:)[^@\s/]+@/gi
 

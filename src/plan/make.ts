@@ -2,6 +2,7 @@ import {resolve} from 'node:path'
 import type {LookupCache} from '../audit/lookup.js'
 import {createDnsClient} from '../dns/client.js'
 import {dnsSettings, type DnsFlagValues} from '../dns/settings.js'
+import {registerConfiguredSecrets} from '../lib/secrets.js'
 import {planDigest} from '../state/digest.js'
 import {assertReplaceable, defaultPlanPath, writePlanFile} from '../state/file.js'
 import {configDomains, loadConfig, type Config} from './config.js'
@@ -35,6 +36,8 @@ export interface MadePlans {
  */
 export async function makePlans(o: MakePlansOptions): Promise<MadePlans> {
   const config = await loadConfig(o.configPath)
+  // Whatever echoes a configured secret (a tenant API, a DNS host) is cleaned of it in every output.
+  registerConfiguredSecrets(config)
   const settings = dnsSettings(o.dns, {resolvers: config.resolvers, nameservers: config.dns.nameservers})
   const client = createDnsClient({timeoutMs: settings.timeoutMs})
   const domains = configDomains(config)

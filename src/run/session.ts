@@ -145,7 +145,7 @@ export async function openSession(planPath: string, options: SessionOptions): Pr
     if (options.digest !== undefined) assertDigest(plan, options.digest, planPath)
     const config = plan.config
     // Before any host is built: whatever echoes a configured secret is cleaned of it.
-    registerConfiguredSecrets(config.dns)
+    registerConfiguredSecrets(config)
     const timeoutMs = options.dns.timeout
     const client = createDnsClient({timeoutMs})
     const resolvers = parseResolvers(options.dns.resolver ?? config.resolvers ?? DEFAULT_RESOLVERS)

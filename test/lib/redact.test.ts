@@ -10,6 +10,8 @@ import {registerConfiguredSecrets, secretRefsIn} from '../../src/lib/secrets.js'
 describe('the redactor', () => {
   test('credential header values and URL passwords, whatever the secret', () => {
     expect(redact('Authorization: Bearer abc.def\nnext')).toBe('Authorization: [redacted]\nnext')
+    expect(redact('the API said: invalid token Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig')).toBe('the API said: invalid token Bearer [redacted]')
+    expect(redact('a Microsoft Graph bearer token with Domain.Read.All')).toBe('a Microsoft Graph bearer token with Domain.Read.All')
     expect(redact('{"x-api-key":"k123","other":1}')).toBe('{"x-api-key":"[redacted]","other":1}')
     expect(redact(`sent bearer ${'Z'.repeat(20)} to https://user:pw@example.test/x`)).toBe('sent bearer [redacted] to https://user:[redacted]@example.test/x')
     // Ordinary text, config field names and references are left alone.
