@@ -15,6 +15,7 @@ import {join} from 'node:path'
 import * as packet from 'dns-packet'
 import {query} from '../../src/dns/client.js'
 import type {DnsServer} from '../../src/dns/server.js'
+import type {TsigAlgorithm} from '../../src/dns/tsig.js'
 
 export interface LabZone {
   /** Zone apex, e.g. contoso.test */
@@ -49,7 +50,7 @@ export interface LabOptions {
 
 export interface TsigKey {
   name: string
-  algorithm: 'hmac-sha256' | 'hmac-sha512'
+  algorithm: TsigAlgorithm
   secret: string
 }
 
@@ -58,7 +59,7 @@ export interface Lab {
   secondary: DnsServer
   resolvers: LabResolver[]
   dir: string
-  tsig: {sha256: TsigKey; sha512: TsigKey}
+  tsig: {sha256: TsigKey; sha512: TsigKey; sha1: TsigKey; sha384: TsigKey}
   /** Rewrites a zone on the primary and reloads it; the secondary follows via NOTIFY (if enabled). */
   writeZone(zone: LabZone): Promise<void>
   /** Sends a NOTIFY for the zone to the secondary from the primary's address, as BIND would. */
@@ -244,8 +245,8 @@ async function soaSerial(server: DnsServer, zone: string): Promise<number | null
   return r.aa && soa ? (soa.data as {serial: number}).serial : null
 }
 
-function newKey(name: string, algorithm: TsigKey['algorithm']): TsigKey {
-  return {name, algorithm, secret: randomBytes(algorithm === 'hmac-sha512' ? 64 : 32).toString('base64')}
+export function newKey(name: string, algorithm: TsigKey['algorithm']): TsigKey {
+  return {name, algorithm, secret: randomBytes(algorithm === 'hmac-sha512' || algorithm === 'hmac-sha384' ? 64 : 32).toString('base64')}
 }
 
 export async function startLab(options: LabOptions): Promise<Lab> {
@@ -257,7 +258,12 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   addAlias(primaryAddr)
   addAlias(secondaryAddr)
   const notify = options.notify ?? true
-  const tsig = {sha256: newKey('mxcut-lab-sha256', 'hmac-sha256'), sha512: newKey('mxcut-lab-sha512', 'hmac-sha512')}
+  const tsig = {
+    sha256: newKey('mxcut-lab-sha256', 'hmac-sha256'),
+    sha512: newKey('mxcut-lab-sha512', 'hmac-sha512'),
+    sha1: newKey('mxcut-lab-sha1', 'hmac-sha1'),
+    sha384: newKey('mxcut-lab-sha384', 'hmac-sha384'),
+  }
   const keyBlock = Object.values(tsig)
     .map((k) => `key "${k.name}" { algorithm ${k.algorithm}; secret "${k.secret}"; };`)
     .join('\n')
@@ -297,7 +303,7 @@ ${keyBlock}
   type primary;
   file "${z.name}.db";
   ${z.primaryOnly ? '' : `also-notify { ${secondaryAddr}; };`}
-  ${z.dynamic ? `allow-update { key "${tsig.sha256.name}"; key "${tsig.sha512.name}"; };` : ''}
+  ${z.dynamic ? `allow-update { ${Object.values(tsig).map((k) => `key "${k.name}";`).join(' ')} };` : ''}
 };`,
     )
     .join('\n')
