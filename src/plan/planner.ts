@@ -4,6 +4,7 @@ import {addCleanup} from './cleanup.js'
 import {planCompanions} from './companions.js'
 import {createContext, type CutoverPlan, type ObservedDomain, type PlanContext} from './context.js'
 import type {Config} from './config.js'
+import {applyHostLimits} from './host-limits.js'
 import {addPreparation} from './preparation.js'
 import {planRollback} from './rollback.js'
 import {estimateSchedule} from './schedule.js'
@@ -24,9 +25,10 @@ export function planCutover(observed: ObservedDomain, config: Config, now: Date)
   if (config.strategy === 'replace') addReplaceSteps(ctx, waitRules)
   else addStagedSteps(ctx, waitRules)
   addCleanup(ctx, companions)
+  const {changeLagSeconds} = applyHostLimits(ctx)
   recordHandles(ctx)
   // Estimated times for the review: the run starting now, every wait running out exactly.
-  const schedule = estimateSchedule(ctx.steps, now)
+  const schedule = estimateSchedule(ctx.steps, now, {changeLagSeconds})
   for (const s of ctx.steps) s.estimatedStart = schedule.find((x) => x.id === s.id)?.start.toISOString()
   return assemble(ctx, planRollback(ctx))
 }

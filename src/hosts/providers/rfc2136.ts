@@ -236,6 +236,12 @@ async function interpretAnswer(api: Rfc2136Api, rcodeName: string, changes: Reco
     case 'NOTZONE':
       throw new DnsHostError('zone-not-found', `a name in the change is outside zone ${zone} (${where} answered NOTZONE); check dns.rfc2136.zone`)
     case 'REFUSED':
+      if (!answer.signed) {
+        throw new DnsHostError(
+          'rejected',
+          `${where} refused the update to zone ${zone}, without signing its answer: it takes no updates for this zone from here (PowerDNS: dnsupdate=yes, allow-dnsupdate-from and the zone's TSIG-ALLOW-DNSUPDATE; a secondary refuses them); see the server's log`,
+        )
+      }
       // BIND answers REFUSED both when the key is not granted and when new records fail its
       // integrity checks (an in-zone MX target without an address): only its log tells which.
       throw new DnsHostError(
