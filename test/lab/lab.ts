@@ -62,6 +62,8 @@ export interface Lab {
   tsig: {sha256: TsigKey; sha512: TsigKey; sha1: TsigKey; sha384: TsigKey}
   /** Rewrites a zone on the primary and reloads it; the secondary follows via NOTIFY (if enabled). */
   writeZone(zone: LabZone): Promise<void>
+  /** Puts this text in place of the zone's file on the primary and reloads it (a deploy); waits for the serial. */
+  writeZoneText(name: string, text: string, serial: number): Promise<void>
   /** Sends a NOTIFY for the zone to the secondary from the primary's address, as BIND would. */
   notifySecondary(zone: string): Promise<void>
   /** Waits until the server serves the zone with this serial (or any serial when omitted). */
@@ -385,6 +387,11 @@ ${keyBlock}
       // SIGHUP makes named reload its configuration and changed zone files (no rndc needed).
       children[0].kill('SIGHUP')
       await lab.waitForSerial(primaryServer, zone.name, zone.serial ?? 1)
+    },
+    async writeZoneText(name, text, serial) {
+      writeFileSync(join(dir, 'primary', `${name}.db`), text)
+      children[0].kill('SIGHUP')
+      await lab.waitForSerial(primaryServer, name, serial)
     },
     async notifySecondary(zone) {
       const socket = dgram.createSocket('udp4')

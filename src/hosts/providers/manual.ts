@@ -170,10 +170,12 @@ export async function awaitChange(deps: ManualDeps, changes: readonly RecordChan
     `Waiting until all ${deps.authServers.length} authoritative servers (${deps.authServers.map((s) => s.host).join(', ')}) serve it; checking every ${formatDuration(Math.max(1, Math.round(interval / 1000)))}, for up to ${formatDuration(Math.max(1, Math.round(timeoutMs / 1000)))}.`,
   )
   const deadline = Date.now() + timeoutMs
+  // Soon after the change first (a pipeline may take seconds), then every interval.
+  let delay = Math.min(1000, interval)
   for (;;) {
     const left = await pending(deps, changes)
     if (left.length === 0) return
-    if (Date.now() + interval > deadline) {
+    if (Date.now() + delay > deadline) {
       const unreachable = left.filter((p) => p.status !== 'stale')
       if (unreachable.length > 0 && unreachable.length === left.length) {
         const names = [...new Set(unreachable.map((p) => `${p.server.host} (${serverLabel(p.server)}: ${p.status})`))]
@@ -186,7 +188,8 @@ export async function awaitChange(deps: ManualDeps, changes: readonly RecordChan
         `the change did not appear within ${formatDuration(Math.max(1, Math.round(timeoutMs / 1000)))}: ${first.server.host} (${serverLabel(first.server)}) still serves ${serves} for ${canonicalName(first.change.name)} ${first.change.type}; check the change ${where} and resume`,
       )
     }
-    await new Promise((r) => setTimeout(r, interval))
+    await new Promise((r) => setTimeout(r, delay))
+    delay = Math.min(delay * 2, interval)
   }
 }
 
