@@ -11,10 +11,11 @@ import {udpExchange} from './transport.js'
  * that matters: null when the server hides it or does not answer.
  */
 export async function serverSoftware(server: DnsServer, options: {timeoutMs?: number} = {}): Promise<string | null> {
-  assertConnectionAllowed('DNS', server.address)
   const id = randomInt(0, 65536)
   const request = Buffer.from(packet.encode({type: 'query', id, flags: 0, questions: [{type: 'TXT', class: 'CH', name: 'version.bind'}]}))
   try {
+    // Refused under the loopback guard like any connection; here that only means "not known".
+    assertConnectionAllowed('DNS', server.address)
     const raw = await udpExchange(server, request, {timeoutMs: options.timeoutMs ?? 1000, accept: (msg) => msg.length >= 12 && msg.readUInt16BE(0) === id})
     const answer = packet.decode(raw)
     const txt = answer.answers?.find((a) => a.type === 'TXT')

@@ -23,6 +23,8 @@ export interface ObserveOptions {
   /** Shared between the domains of one config, so a provider's SPF include is asked once. */
   cache?: LookupCache
   now?: () => Date
+  /** Ask the servers what they run (version.bind), to explain in the review how a change travels; live plans only. */
+  identifyServers?: boolean
 }
 
 /** The names besides the usual mail records that the plan may change for this target. */
@@ -56,7 +58,9 @@ export async function observeDomain(domain: string, config: Config, options: Obs
     for (const [key, answer] of Object.entries(ref.answers)) rrsets[key] = answer.rrset
   }
   const findings = options.audit ? await options.audit(domain) : null
-  const software = await identifyServers(views.filter((v) => v.reachable && v.authoritative).map((v) => v.server), config, options.timeoutMs)
+  const software = options.identifyServers
+    ? await identifyServers(views.filter((v) => v.reachable && v.authoritative).map((v) => v.server), config, options.timeoutMs)
+    : {byAddress: new Map<string, string | null>()}
   const observed: ObservedDomain = {
     domain: report.domain,
     zone: report.zone,

@@ -8,6 +8,8 @@ import {planCutover} from './planner.js'
 export interface PlanPipelineEnv extends AuditEnv {
   now: () => Date
   audit: PlanAuditOptions
+  /** `mxcut plan` asks the servers what they run (version.bind); a rehearsal does not. */
+  identifyServers?: boolean
 }
 
 /**
@@ -22,6 +24,7 @@ export async function planDomain(domain: string, config: Config, env: PlanPipeli
     nameservers: env.nameservers,
     timeoutMs: env.timeoutMs,
     now: env.now,
+    ...(env.identifyServers ? {identifyServers: true} : {}),
     ...(env.cache ? {cache: env.cache} : {}),
     ...(env.audit.audit ? {audit: (d: string) => auditConfigured(d, settings, env)} : {}),
   })
