@@ -6,11 +6,10 @@ import {UserError} from '../../lib/errors.js'
 import {assertConnectionAllowed, loopbackOnly} from '../../lib/loopback-guard.js'
 import {resolveSecret, secretRefSchema} from '../../lib/secrets.js'
 import {formatDuration} from '../../lib/time.js'
-import type {RecordData, RRset} from '../../zone/rrset.js'
+import {sameData, type RecordData, type RRset} from '../../zone/rrset.js'
 import {conflictError, findConflict, fromText, matchesTarget, toText} from '../rdata.js'
 import {httpUrl} from '../settings.js'
 import {DnsHostError, type DnsHost, type HostModule, type RecordChange} from '../types.js'
-import {sameData} from '../../zone/rrset.js'
 
 const CLOUD_DNS_HOST = 'dns.googleapis.com'
 const SCOPES = ['https://www.googleapis.com/auth/ndev.clouddns.readwrite']
