@@ -38,7 +38,8 @@ function notifyLag(ctx: PlanContext): {changeLagSeconds: number} {
   const {observed} = ctx
   const servers = observed.nameservers.filter((n) => n.reachable && n.authoritative)
   const update = observed.updateServer
-  const primary = update && isPowerDns(update.software) ? update.label : ctx.config.dns.host === 'powerdns' ? 'the PowerDNS API' : servers.find((n) => isPowerDns(n.software))?.name
+  const api = (ctx.config.dns as {powerdns?: {url?: string}}).powerdns?.url
+  const primary = update && isPowerDns(update.software) ? update.label : (servers.find((n) => isPowerDns(n.software))?.name ?? (ctx.config.dns.host === 'powerdns' && api ? api : undefined))
   const secondaries = servers.filter((n) => n.software !== undefined && !isPowerDns(n.software))
   if (!primary || secondaries.length === 0 || !ctx.steps.some((s) => s.kind === 'dns-change')) return {changeLagSeconds: 0}
   ctx.notes.push(

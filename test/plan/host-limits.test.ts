@@ -46,5 +46,9 @@ describe("the DNS host's limits in the plan", () => {
     // All PowerDNS (replicated by its database): no lag to tell.
     const allPdns = {...lagging, nameservers: lagging.nameservers.map((n) => ({...n, software: 'PowerDNS Authoritative Server 4.7.3'}))}
     expect(planCutover(allPdns, config({dns: rfc2136('hmac-sha256')}), NOW).notes.join('\n')).not.toMatch(/xfr-cycle-interval/)
+    // The PowerDNS API as a hidden primary: every name server is a secondary of another make.
+    const hidden = {...base, nameservers: base.nameservers.map((n) => ({...n, software: 'NSD 4.6.1'}))}
+    const api = planCutover(hidden, config({dns: {host: 'powerdns', powerdns: {url: 'http://192.0.2.10:8081', apiKey: 'env:PDNS'}}}), NOW)
+    expect(api.notes).toContainEqual(expect.stringMatching(/^PowerDNS at http:\/\/192\.0\.2\.10:8081 sends NOTIFY .*: ns1\.contoso\.test, ns2\.contoso\.test may serve each change/))
   })
 })
