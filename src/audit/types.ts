@@ -33,6 +33,14 @@ export type FindingCode =
   // Beyond DESIGN.md's table (additive): an include that is permerror, and a check the audit could not finish.
   | 'SPF_INCLUDE_BROKEN'
   | 'CHECK_INCOMPLETE'
+  | 'SPF_VOID_LOOKUPS'
+  | 'SPF_TERMS_AFTER_ALL'
+  | 'DMARC_RUA_UNAUTHORIZED'
+  | 'MTA_STS_POLICY_SOURCE_MISMATCH'
+  | 'SMTP_STARTTLS_MISSING'
+  | 'SMTP_CERT_MISMATCH'
+  // Beyond DESIGN.md's table: a DMARC tag receivers ignore while the record still applies (RFC 7489 §6.3).
+  | 'DMARC_TAG_INVALID'
 
 export interface Finding {
   code: FindingCode
