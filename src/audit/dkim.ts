@@ -2,7 +2,7 @@ import {canonicalName} from '../dns/names.js'
 import {answerText} from '../dns/records.js'
 import type {Profile} from '../profiles/index.js'
 import {finding} from './codes.js'
-import {describeStatus, isDefinite, type LookupFn} from './lookup.js'
+import {describeChain, describeStatus, followCname, isDefinite, type LookupFn} from './lookup.js'
 import type {Finding} from './types.js'
 
 /** The target's DKIM selectors (and, for Microsoft 365, autodiscover) as published today. */
@@ -11,19 +11,22 @@ export async function auditDkim(domain: string, profile: Profile, lookup: Lookup
   const missing: string[] = []
   for (const sel of profile.dkim(domain)) {
     const name = `${sel.selector}._domainkey.${domain}`
-    // Asking for TXT also shows a CNAME: some admins alias the key, others publish it directly.
-    const r = await lookup(name, sel.type === 'CNAME' ? 'CNAME' : 'TXT')
-    if (!isDefinite(r.status)) {
-      out.push(finding('CHECK_INCOMPLETE', `${name} ${sel.type}`, `the DKIM selector ${name} ${describeStatus(r)}; check it again before the cutover.`))
+    // A selector the provider wants as a CNAME may also be published as the key itself (or through another alias).
+    if (sel.type === 'CNAME') {
+      const r = await lookup(name, 'CNAME')
+      if (!isDefinite(r.status)) {
+        out.push(finding('CHECK_INCOMPLETE', `${name} CNAME`, `the DKIM selector ${name} ${describeStatus(r)}; check it again before the cutover.`))
+        continue
+      }
+      if (r.answers.some((a) => a.type === 'CNAME' && a.name === canonicalName(name))) continue
+    }
+    const key = await followCname(lookup, name, 'TXT')
+    if (!key.broken && !isDefinite(key.status)) {
+      out.push(finding('CHECK_INCOMPLETE', `${name} ${sel.type}`, `the DKIM selector ${describeChain(key)} ${describeStatus(key)}; check it again before the cutover.`))
       continue
     }
-    const present = r.answers.some((a) => a.name === canonicalName(name) && (a.type === 'CNAME' || (a.type === 'TXT' && /(^|;)\s*p=/.test(answerText(a)))))
-    let alt = present
-    if (!present && sel.type === 'CNAME') {
-      const txt = await lookup(name, 'TXT')
-      alt = txt.answers.some((a) => a.type === 'TXT' && /(^|;)\s*p=/.test(answerText(a)))
-    }
-    if (!alt) missing.push(`${name} ${sel.type} ${sel.value}`)
+    if (key.records.some((a) => /(^|;)\s*p=/.test(answerText(a)))) continue
+    missing.push(`${name} ${sel.type} ${sel.value}${key.broken ? ` (today ${name} ${describeStatus(key)})` : ''}`)
   }
   if (missing.length > 0) {
     out.push(finding('DKIM_TARGET_MISSING', `${domain} DKIM (${profile.id})`, `${profile.name} signs your mail only once its DKIM selectors are published; publish ${missing.join(' and ')} (values from the provider's admin center) and enable DKIM signing there.`))
