@@ -103,7 +103,7 @@ export async function followCname(lookup: LookupFn, rawName: string, type: Recor
   for (;;) {
     const current = chain[chain.length - 1]
     const r = await lookup(current, type)
-    if (!isDefinite(r.status)) return {...r, chain, records: []}
+    if (!isDefinite(r.status)) return (await cnameLoop(lookup, chain, r)) ?? {...r, name: chain[0], chain, records: []}
     let at = current
     for (;;) {
       const records = r.answers.filter((a) => a.type === type && a.name === at)
@@ -119,6 +119,26 @@ export async function followCname(lookup: LookupFn, rawName: string, type: Recor
     // The answer ends at the name last asked (NODATA or NXDOMAIN there), or at an alias whose target it does not hold.
     if (at === current) return {...r, name: chain[0], status: r.status === 'ok' ? 'nodata' : r.status, chain, records: []}
   }
+}
+
+/**
+ * After a failed question: is the name the start of a CNAME loop? Servers
+ * answer a loop with SERVFAIL (BIND with the links, Unbound with nothing),
+ * so the links are asked one by one, as CNAME questions, which no server
+ * chases. Null when they are not a loop (the failure stands as it is).
+ */
+async function cnameLoop(lookup: LookupFn, start: string[], failed: Lookup): Promise<Followed | null> {
+  const chain = [...start]
+  while (chain.length <= CNAME_CHAIN_LIMIT) {
+    const r = await lookup(chain[chain.length - 1], 'CNAME')
+    const alias = r.answers.find((a) => a.type === 'CNAME' && a.name === chain[chain.length - 1])
+    if (!alias) return null
+    const target = canonicalName(String(alias.data))
+    const looped = chain.includes(target)
+    chain.push(target)
+    if (looped) return {...failed, name: chain[0], status: 'error', chain, records: [], broken: 'loop', error: `CNAME loop ${chain.join(' → ')}`}
+  }
+  return {...failed, name: chain[0], status: 'error', chain, records: [], broken: 'too-long', error: `CNAME chain longer than ${CNAME_CHAIN_LIMIT}`}
 }
 
 /** How a followed name is written in messages: "a.example (CNAME b.example)". */

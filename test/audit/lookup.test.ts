@@ -120,6 +120,21 @@ describe('followCname: CNAME chains wherever the audit reads a name', () => {
     }
   })
 
+  test('a loop a server answers with SERVFAIL (Unbound: no links; BIND: the links) is found by asking each link as a CNAME', async () => {
+    const links: Record<string, string> = {'a.test': 'b.test', 'b.test': 'a.test'}
+    const asked: string[] = []
+    const unbound: LookupFn = async (name, type) => {
+      asked.push(`${name} ${type}`)
+      if (type !== 'CNAME') return {name, type, status: 'servfail', answers: [], from: '192.0.2.53'}
+      return {name, type, status: 'ok', answers: [cname(name, links[name])], from: '192.0.2.53'}
+    }
+    expect(await followCname(unbound, 'a.test', 'TXT')).toMatchObject({broken: 'loop', chain: ['a.test', 'b.test', 'a.test'], error: 'CNAME loop a.test → b.test → a.test'})
+    expect(asked).toEqual(['a.test TXT', 'a.test CNAME', 'b.test CNAME'])
+    // A SERVFAIL that is not a loop stays what it is.
+    const down: LookupFn = async (name, type) => ({name, type, status: type === 'CNAME' ? 'nodata' : 'servfail', answers: [], from: '192.0.2.53'})
+    expect(await followCname(down, 'a.test', 'TXT')).toMatchObject({status: 'servfail', chain: ['a.test']})
+  })
+
   test('a chain longer than the limit is broken too', async () => {
     const long: Record<string, Rr[]> = {}
     for (let i = 0; i < 12; i++) long[`n${i}.test`] = [cname(`n${i}.test`, `n${i + 1}.test`)]
