@@ -35,7 +35,7 @@ export interface AuditOptions {
   probeTimeoutMs: number
   /** MTA-STS policy port (443; tests use another). */
   httpsPort?: number
-  /** Extra CA certificates (PEM) for the MTA-STS policy host. */
+  /** Extra CA certificates (PEM) for the MTA-STS policy host and the STARTTLS certificate check. */
   ca?: string
   /** Shared between the domains of one run. */
   cache?: LookupCache

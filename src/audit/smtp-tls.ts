@@ -33,9 +33,20 @@ export interface CertificateReport {
   spki: string
 }
 
-/** Trusted roots: Node's bundle plus `ca` (a `ca` option alone would replace the bundle). */
-function trustedRoots(ca?: string): string[] | undefined {
-  return ca ? [...tls.rootCertificates, ca] : undefined
+const contexts = new Map<string, tls.SecureContext>()
+
+/**
+ * Trusted roots: Node's bundle plus `ca` (a `ca` option alone would replace
+ * the bundle). Built once per CA: parsing the bundle costs about 100 ms.
+ */
+function trustedContext(ca?: string): tls.SecureContext | undefined {
+  if (!ca) return undefined
+  let context = contexts.get(ca)
+  if (!context) {
+    context = tls.createSecureContext({ca: [...tls.rootCertificates, ca]})
+    contexts.set(ca, context)
+  }
+  return context
 }
 
 function describeCertificate(socket: tls.TLSSocket, host: string | null): CertificateReport {
@@ -68,14 +79,14 @@ function describeCertificate(socket: tls.TLSSocket, host: string | null): Certif
  */
 export function startTls(socket: net.Socket, host: string | null, options: {timeoutMs: number; ca?: string}): Promise<{ok: true; socket: tls.TLSSocket; certificate: CertificateReport} | {ok: false; error: string}> {
   return new Promise((resolve) => {
-    const roots = trustedRoots(options.ca)
+    const context = trustedContext(options.ca)
     const secure = tls.connect({
       socket,
       ...(host !== null && net.isIP(host) === 0 ? {servername: host} : {}),
       rejectUnauthorized: false,
       // The name is checked on its own below, so `authorized` speaks of the chain alone.
       checkServerIdentity: () => undefined,
-      ...(roots ? {ca: roots} : {}),
+      ...(context ? {secureContext: context} : {}),
     })
     const timer = setTimeout(() => finish({ok: false, error: `no TLS handshake within ${options.timeoutMs} ms`}), options.timeoutMs)
     let settled = false

@@ -244,6 +244,8 @@ function connect(c: Conversation, host: string, port: number): Promise<void> {
       clearTimeout(timer)
       reject(new ProbeEnd('connect', errorMessage(err)))
     })
+    // Each command is one write: sent at once, not held back for the last reply's ACK (Nagle).
+    c.socket.setNoDelay(true)
     c.socket.connect({host, port})
   })
 }

@@ -46,6 +46,8 @@ export async function startSmtpListener(address: string, behaviour: SmtpBehaviou
   const sockets = new Set<net.Socket>()
   const server = net.createServer((socket) => {
     sockets.add(socket)
+    // Replies go out line by line: without this, Nagle holds each next line for the client's delayed ACK (40 ms).
+    socket.setNoDelay(true)
     socket.on('close', () => sockets.delete(socket))
     socket.on('error', () => socket.destroy())
     const lines: string[] = []
