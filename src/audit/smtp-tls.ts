@@ -137,3 +137,14 @@ export function tlsaMatches(record: TlsaRecord, cert: Pick<CertificateReport, 'd
       return false
   }
 }
+
+/** One phrase for a report line: "STARTTLS TLSv1.3, certificate for mx.contoso.com (trusted)". */
+export function describeTls(t: TlsReport | undefined): string {
+  if (!t) return ''
+  if (!t.offered) return 'no STARTTLS'
+  if (!t.established) return `STARTTLS failed (${t.error ?? 'no TLS session'})`
+  const c = t.certificate
+  if (!c) return `STARTTLS ${t.protocol ?? ''}`.trim()
+  const notes = [c.coversHost === false ? 'not for this host' : null, c.trusted ? 'trusted' : `not trusted: ${c.trustError ?? '?'}`].filter(Boolean)
+  return `STARTTLS ${t.protocol ?? ''}, certificate for ${c.names.join(', ') || c.subject} (${notes.join(', ')})`.replace(/ ,/, ',')
+}

@@ -510,6 +510,15 @@ describe('one domain from the command line', () => {
     expect(bad.stdout).toMatch(/1 error, 0 warnings, 0 info: fix the errors before the cutover\./)
   })
 
+  test('the text report shows STARTTLS and the certificate of each target MX', async () => {
+    const good = await runCli(['audit', 'clean.test', ...common()], {env: env()})
+    expect(good.code, good.stderr).toBe(0)
+    expect(good.stdout).toMatch(/target MX 0 clean-test\.mail\.protection\.outlook\.com → .*accepted the recipient .*; STARTTLS TLSv1\.[23], certificate for \*\.mail\.protection\.outlook\.com, smtp\.google\.com, mx\.provider\.test \(trusted\)/)
+    const wrong = await runCli(['audit', 'wrongcert.test', ...common()], {env: env()})
+    expect(wrong.stdout).toMatch(/certificate for wrong-name\.example\.test \(not for this host, trusted\)/)
+    expect(wrong.stdout).toMatch(/^Warnings \(1\)\n {2}SMTP_CERT_MISMATCH {2}wrongcert-test\.mail\.protection\.outlook\.com port \d+/m)
+  })
+
   test('without --to only the domain itself is audited', async () => {
     const r = await runCli(['audit', 'noverify.test', '--resolver', resolver(), '--json'], {env: env()})
     expect(r.code, r.stderr).toBe(0)
