@@ -308,6 +308,8 @@ async function negotiateTls(c: Conversation, options: SmtpProbeOptions): Promise
   }
   // Anything sent before the handshake is discarded (RFC 3207 §5: no command injection).
   unlisten(c)
+  // The TLS socket reports errors from now on; one left on the TCP socket must not go unhandled.
+  c.socket.on('error', () => undefined)
   c.buffer = ''
   c.lines = []
   c.ready.length = 0
