@@ -43,6 +43,9 @@ const UNTRUSTED = `${S}.31`
 /** Name servers of txttimeout.test: BIND behind a forwarder that never answers its apex TXT question. */
 const PROXY1 = `${S}.55`
 const PROXY2 = `${S}.56`
+/** Name servers of txtpartial.test: one drops its apex TXT question, the other answers everything. */
+const PROXY3 = `${S}.57`
+const PROXY4 = `${S}.58`
 
 interface Spec {
   mx?: string[]
@@ -108,6 +111,8 @@ const REAL_DOMAINS: Array<[LabZone, FindingCode[]]> = [
   [zone('stscname.test', {extra: ['_mta-sts IN CNAME _mta-sts.sts.provider.test.', 'mta-sts IN CNAME mta-sts.sts.provider.test.']}), ['MTA_STS_POLICY_MX_MISMATCH']],
   // 4. The apex TXT question times out at every authoritative server.
   [{...zone('txttimeout.test', {primaryOnly: true}), nsLines: ['@ IN NS ns1', '@ IN NS ns2', `ns1 IN A ${PROXY1}`, `ns2 IN A ${PROXY2}`]}, ['CHECK_INCOMPLETE']],
+  // ... at one of them: SPF and verification are read from the other, and the failing one is named.
+  [{...zone('txtpartial.test', {primaryOnly: true}), nsLines: ['@ IN NS ns1', '@ IN NS ns2', `ns1 IN A ${PROXY3}`, `ns2 IN A ${PROXY4}`]}, ['CHECK_INCOMPLETE']],
   // 5. Terms after "all" (RFC 7208 §5.1): ten lookups before it, two never evaluated after it.
   [zone('afterall.test', {spf: ['v=spf1 a a a a a a a a a include:spf.protection.outlook.com -all a a'], extra: ['@ IN A 127.0.0.1']}), ['SPF_TERMS_AFTER_ALL']],
   // 6. Invalid optional DMARC tags: ignored by receivers, the record applies (RFC 7489 §6.3).
@@ -247,6 +252,7 @@ const POLICIES: Record<string, {status: number; body: string}> = {
 
 let lab: Lab
 let proxy: DnsProxy
+let passThrough: DnsProxy
 const listeners: SmtpListener[] = []
 let httpsServer: https.Server
 let silentServer: net.Server
@@ -300,7 +306,8 @@ beforeAll(async () => {
   const pin = createHash('sha256').update(new X509Certificate(wrongCert.cert).publicKey.export({type: 'spki', format: 'der'})).digest('hex')
 
   lab = await startLab({zones: [...CASES.map(([z]) => z), ...providers(pin)], resolvers: [{}], notify: false})
-  proxy = await startDnsProxy({addresses: [PROXY1, PROXY2], port: 53, upstream: lab.primary, drop: (q) => q.name === 'txttimeout.test' && q.type === 'TXT'})
+  proxy = await startDnsProxy({addresses: [PROXY1, PROXY2, PROXY3], port: 53, upstream: lab.primary, drop: (q) => (q.name === 'txttimeout.test' || q.name === 'txtpartial.test') && q.type === 'TXT'})
+  passThrough = await startDnsProxy({addresses: [PROXY4], port: 53, upstream: lab.primary, drop: () => false})
   const p = lab.primary.address
   await lab.writeZone({...zone('singlens.test', {primaryOnly: true}), serial: 2, nsLines: ['@ IN NS ns1', `ns1 IN A ${p}`]})
   await lab.writeZone({...zone('deadns.test', {primaryOnly: true}), serial: 2, nsLines: ['@ IN NS ns1', '@ IN NS ns3', `ns1 IN A ${p}`, `ns3 IN A ${DEAD}`]})
@@ -321,6 +328,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(listeners.map((l) => l.close()))
   await proxy?.close()
+  await passThrough?.close()
   httpsServer?.closeAllConnections()
   await new Promise<void>((resolve) => (httpsServer ? httpsServer.close(() => resolve()) : resolve()))
   servfail?.close()
@@ -437,6 +445,10 @@ describe('mxcut audit against the lab', () => {
       expect(f.message).toContain(PROXY2)
       expect(f.message).toMatch(/no answer within 1000 ms/)
       expect(proxy.dropped).toContain('txttimeout.test TXT')
+      // Only one server failing: the records come from the other; the one that failed is named.
+      expect(found('txtpartial.test')).toEqual([['CHECK_INCOMPLETE', 'warning']])
+      expect(by('txtpartial.test').findings[0]).toMatchObject({subject: 'txtpartial.test TXT', message: expect.stringContaining(PROXY3)})
+      expect(by('txtpartial.test').findings[0].message).not.toContain(PROXY4)
     })
 
     test('5. terms after "all" are neither counted nor followed, and said to be ignored', () => {
