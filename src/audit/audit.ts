@@ -6,17 +6,20 @@ import {canonicalName} from '../dns/names.js'
 import type {DnsServer, ServerSpec} from '../dns/server.js'
 import {errorMessage, UserError} from '../lib/errors.js'
 import {detectProfile, type Profile} from '../profiles/index.js'
-import {inspectDomain} from '../zone/inspect.js'
+import {inspectDomain, serverName} from '../zone/inspect.js'
+import {questionKey, type ServerView} from '../zone/read.js'
+import {txtTexts} from '../zone/rrset.js'
 import {finding, sortFindings, summarize} from './codes.js'
 import {auditDane} from './dane.js'
 import {auditDkim} from './dkim.js'
 import {auditDaneTarget, auditDnssec, signatureHorizonSeconds} from './dnssec.js'
 import {auditDmarcAt} from './dmarc.js'
-import {createLookup, type LookupCache, type LookupFn} from './lookup.js'
+import {createLookup, describeStatus, isDefinite, type LookupCache, type LookupFn} from './lookup.js'
 import {auditMtaSts} from './mta-sts.js'
 import {auditMx} from './mx.js'
 import {auditNs} from './ns.js'
 import {auditSpf} from './spf.js'
+import {auditStartTls} from './starttls.js'
 import {auditTargetMx, auditVerification, resolveTarget, type ResolvedTarget, type TargetOverrides, type TargetHostReport} from './target.js'
 import type {AuditReport, Finding} from './types.js'
 
@@ -35,7 +38,7 @@ export interface AuditOptions {
   probeTimeoutMs: number
   /** MTA-STS policy port (443; tests use another). */
   httpsPort?: number
-  /** Extra CA certificates (PEM) for the MTA-STS policy host. */
+  /** Extra CA certificates (PEM) for the MTA-STS policy host and the STARTTLS certificate check. */
   ca?: string
   /** Shared between the domains of one run. */
   cache?: LookupCache
@@ -94,20 +97,26 @@ export async function auditDomain(rawDomain: string, options: AuditOptions): Pro
   const targetHostNames = target ? target.mx.map((m) => m.exchange) : []
   const sourceHosts = report.mx.records.map((m) => m.exchange).filter((x) => x !== '.')
 
+  const apex = apexTxt(views, domain)
+  findings.push(...apex.partial)
   const [spf, dmarc, dkim, targetMx, mtaSts, dane, daneTarget] = await Promise.all([
-    auditSpf({domain, txt: report.txt, targetInclude: target?.spfInclude ?? null, targetName: target?.profile.name, lookup}),
+    auditSpf({domain, txt: apex.texts, ...(apex.failure ? {txtFailure: apex.failure} : {}), targetInclude: target?.spfInclude ?? null, targetName: target?.profile.name, lookup}),
     auditDmarcAt(domain, report.zone, lookup),
     target ? auditDkim(domain, target, lookup) : Promise.resolve([]),
     target
-      ? auditTargetMx(domain, target, lookup, {smtp: options.smtp, smtpPort: options.smtpPort, probeTimeoutMs: options.probeTimeoutMs})
+      ? auditTargetMx(domain, target, lookup, {smtp: options.smtp, smtpPort: options.smtpPort, probeTimeoutMs: options.probeTimeoutMs, ...(options.ca ? {ca: options.ca} : {})})
       : Promise.resolve({findings: [], hosts: []}),
-    auditMtaSts({domain, lookup, targetHosts: targetHostNames, fetch: {timeoutMs: options.probeTimeoutMs, port: options.httpsPort, ca: options.ca}}),
+    auditMtaSts({domain, lookup, targetHosts: targetHostNames, sourceHosts, fetch: {timeoutMs: options.probeTimeoutMs, port: options.httpsPort, ca: options.ca}}),
     auditDane(sourceHosts, targetHostNames, lookup),
     target ? auditDaneTarget(domain, target, report.dnssec, lookup) : Promise.resolve([]),
   ])
-  findings.push(...spf, ...dmarc, ...dkim, ...targetMx.findings, ...mtaSts, ...dane, ...daneTarget)
+  const tls = await auditStartTls(targetMx.hosts, {stsEnforce: mtaSts.policy?.mode === 'enforce', lookup})
+  findings.push(...spf, ...dmarc, ...dkim, ...targetMx.findings, ...mtaSts.findings, ...dane, ...daneTarget, ...tls)
   if (target) {
-    findings.push(...auditVerification(domain, target, await verificationTxt(domain, target, report.txt, lookup)))
+    const verification = await verificationTxt(domain, target, apex, lookup)
+    // With the TXT unread, "verification TXT absent" would be a guess: the failure is already a CHECK_INCOMPLETE.
+    if (verification.kind === 'read') findings.push(...auditVerification(domain, target, verification.texts))
+    else if (verification.kind === 'failed') findings.push(verification.finding)
     if (!target.mxFromConfig) notes.push(...target.profile.notes)
     if (source?.id === target.profile.id) notes.push(`Today's MX already points at ${target.profile.name}: there may be nothing to cut over.`)
     if (!options.smtp) notes.push('The SMTP probe of the target MX was skipped (--no-smtp).')
@@ -116,12 +125,34 @@ export async function auditDomain(rawDomain: string, options: AuditOptions): Pro
   return {report: {...base, findings: sorted, summary: summarize(sorted), notes}, targetHosts: targetMx.hosts}
 }
 
-/** The TXT records where the target's verification goes: the apex (already read) or its own name. */
-async function verificationTxt(domain: string, target: ResolvedTarget, apexTxt: readonly string[], lookup: LookupFn): Promise<string[]> {
+/** The TXT records where the target's verification goes: the apex (already read) or its own name (Amazon WorkMail's _amazonses). */
+async function verificationTxt(domain: string, target: ResolvedTarget, apex: {texts: string[]; failure?: string}, lookup: LookupFn): Promise<{kind: 'read'; texts: string[]} | {kind: 'failed'; finding: Finding} | {kind: 'apex-failed'}> {
   const name = target.verification?.name
-  if (!name || name === domain) return [...apexTxt]
+  if (!name || name === domain) return apex.failure ? {kind: 'apex-failed'} : {kind: 'read', texts: apex.texts}
   const r = await lookup(name, 'TXT')
-  return r.answers.filter((a) => a.type === 'TXT' && a.name === name).map((a) => answerText(a))
+  if (!isDefinite(r.status)) return {kind: 'failed', finding: finding('CHECK_INCOMPLETE', `${name} TXT`, `the verification TXT at ${name} ${describeStatus(r)}; check it again before the cutover.`)}
+  return {kind: 'read', texts: r.answers.filter((a) => a.type === 'TXT' && a.name === name).map((a) => answerText(a))}
+}
+
+/**
+ * The apex TXT records as the zone's servers serve them: from the first
+ * server that answered. When none did, `failure` names the name and the
+ * servers; when only some did, each that failed is a CHECK_INCOMPLETE (its
+ * askers get no SPF record and no verification TXT while it fails).
+ */
+function apexTxt(views: readonly ServerView[], domain: string): {texts: string[]; failure?: string; partial: Finding[]} {
+  const key = questionKey(domain, 'TXT')
+  const live = views.filter((v) => v.reachable && v.authoritative)
+  const answered = live.find((v) => isDefinite(v.answers[key]?.status ?? 'error'))
+  const failed = live.filter((v) => !isDefinite(v.answers[key]?.status ?? 'error'))
+  const how = (v: ServerView) => `${v.answers[key]?.error ?? v.answers[key]?.status ?? 'not asked'} from ${serverName({name: v.server.host, address: v.server.address, port: v.server.port})}`
+  if (!answered) {
+    return {texts: [], failure: `the TXT question for ${domain} failed at every authoritative server (${failed.map(how).join('; ')})`, partial: []}
+  }
+  const partial = failed.map((v) =>
+    finding('CHECK_INCOMPLETE', `${domain} TXT`, `the TXT question for ${domain} failed (${how(v)}) while other authoritative servers answered it; resolvers that ask that server find no SPF or verification record, so fix it and run the audit again.`),
+  )
+  return {texts: txtTexts(answered.answers[key]?.rrset), partial}
 }
 
 export type BatchResult = {domain: string; ok: true; audit: DomainAudit} | {domain: string; ok: false; error: string}

@@ -37,12 +37,39 @@ export const SEVERITY: Record<FindingCode, Severity> = {
   DNSSEC_SIGNATURE_EXPIRING: 'warning',
   DANE_TARGET_PREREQUISITE: 'warning',
   CHECK_INCOMPLETE: 'warning',
+  SPF_VOID_LOOKUPS: 'error',
+  SPF_TERMS_AFTER_ALL: 'warning',
+  DMARC_RUA_UNAUTHORIZED: 'warning',
+  DMARC_TAG_INVALID: 'warning',
+  MTA_STS_POLICY_SOURCE_MISMATCH: 'error',
+  SMTP_STARTTLS_MISSING: 'warning',
+  SMTP_CERT_MISMATCH: 'warning',
+}
+
+/**
+ * Codes whose severity rises with the context, beside their default in
+ * SEVERITY: a host without working TLS is a warning, but an error where
+ * senders enforce TLS (an MTA-STS policy in enforce mode, or TLSA records),
+ * because those senders will not deliver to it.
+ */
+export const ESCALATION: Partial<Record<FindingCode, {severity: Severity; when: string}>> = {
+  SMTP_STARTTLS_MISSING: {severity: 'error', when: 'TLS is enforced'},
+  SMTP_CERT_MISMATCH: {severity: 'error', when: 'TLS is enforced'},
 }
 
 export const FINDING_CODES = Object.keys(SEVERITY) as FindingCode[]
 
-export function finding(code: FindingCode, subject: string, message: string): Finding {
-  return {code, severity: SEVERITY[code], message, subject}
+/** The severity as the README's table writes it: "warning", or "warning, error when TLS is enforced". */
+export function severityText(code: FindingCode): string {
+  const up = ESCALATION[code]
+  return up ? `${SEVERITY[code]}, ${up.severity} when ${up.when}` : SEVERITY[code]
+}
+
+/** A finding at the code's severity, or at its escalated one when the context calls for it (ESCALATION). */
+export function finding(code: FindingCode, subject: string, message: string, options: {escalated?: boolean} = {}): Finding {
+  const up = ESCALATION[code]
+  if (options.escalated && !up) throw new Error(`finding code ${code} has no escalated severity`)
+  return {code, severity: options.escalated && up ? up.severity : SEVERITY[code], message, subject}
 }
 
 export const SEVERITY_ORDER: Severity[] = ['error', 'warning', 'info']

@@ -1,7 +1,7 @@
 import {canonicalName} from '../dns/names.js'
 import {answerText} from '../dns/records.js'
 import {finding} from './codes.js'
-import {describeStatus, isDefinite, type LookupFn} from './lookup.js'
+import {describeChain, describeStatus, followCname, isDefinite, type LookupFn} from './lookup.js'
 import type {ResolvedTarget} from './target.js'
 import type {Finding} from './types.js'
 
@@ -20,19 +20,19 @@ function expectedDkim(domain: string, target: ResolvedTarget): Expected[] {
 
 const squash = (text: string) => text.replace(/\s+/g, '')
 
-async function dkimPublished(e: Expected, lookup: LookupFn): Promise<{known: boolean; present: boolean; detail: string}> {
-  // Asking for TXT also shows a CNAME: some admins alias the key, others publish it directly.
-  const r = await lookup(e.name, e.type === 'CNAME' ? 'CNAME' : 'TXT')
-  if (!isDefinite(r.status)) return {known: false, present: false, detail: describeStatus(r)}
-  const own = r.answers.filter((a) => a.name === canonicalName(e.name))
-  const cname = own.find((a) => a.type === 'CNAME')
+async function dkimPublished(e: Expected, lookup: LookupFn): Promise<{known: boolean; present: boolean; detail: string; broken?: boolean}> {
+  // A selector the provider wants as a CNAME may also be published as the key itself (or through another alias).
   if (e.type === 'CNAME') {
-    if (cname) return {known: true, present: e.value === null || canonicalName(String(cname.data)) === canonicalName(e.value), detail: `CNAME ${String(cname.data)}`}
-    const txt = await lookup(e.name, 'TXT')
-    return {known: true, present: e.value === null && txt.answers.some((a) => a.type === 'TXT' && /(^|;)\s*p=/.test(answerText(a))), detail: 'no CNAME'}
+    const r = await lookup(e.name, 'CNAME')
+    if (!isDefinite(r.status)) return {known: false, present: false, detail: `${e.name} ${describeStatus(r)}`}
+    const cname = r.answers.find((a) => a.type === 'CNAME' && a.name === canonicalName(e.name))
+    if (cname) return {known: true, present: e.value === null || canonicalName(String(cname.data)) === canonicalName(e.value), detail: `${e.name} CNAME ${String(cname.data)}`}
   }
-  const keys = r.answers.filter((a) => a.type === 'TXT' && /(^|;)\s*p=/.test(answerText(a))).map((a) => answerText(a))
-  return {known: true, present: e.value === null ? keys.length > 0 || cname !== undefined : keys.some((k) => squash(k) === squash(e.value ?? '')), detail: keys.length ? 'another key' : 'no key'}
+  const key = await followCname(lookup, e.name, 'TXT')
+  if (!key.broken && !isDefinite(key.status)) return {known: false, present: false, detail: `${describeChain(key)} ${describeStatus(key)}`}
+  const keys = key.records.filter((a) => /(^|;)\s*p=/.test(answerText(a))).map((a) => answerText(a))
+  const present = keys.length > 0 && (e.value === null || e.type === 'CNAME' || keys.some((k) => squash(k) === squash(e.value ?? '')))
+  return {known: true, present, detail: key.broken ? `${e.name} ${describeStatus(key)}` : keys.length ? 'another key' : 'no key', ...(key.broken ? {broken: true} : {})}
 }
 
 /** The target's DKIM records and autodiscover CNAME as published today. */
@@ -41,8 +41,8 @@ export async function auditDkim(domain: string, target: ResolvedTarget, lookup: 
   const missing: string[] = []
   for (const e of expectedDkim(domain, target)) {
     const got = await dkimPublished(e, lookup)
-    if (!got.known) out.push(finding('CHECK_INCOMPLETE', `${e.name} ${e.type}`, `the DKIM selector ${e.name} ${got.detail}; check it again before the cutover.`))
-    else if (!got.present) missing.push(`${e.name} ${e.type} ${e.value ?? '(value assigned by the provider)'}`)
+    if (!got.known) out.push(finding('CHECK_INCOMPLETE', `${e.name} ${e.type}`, `the DKIM selector ${got.detail}; check it again before the cutover.`))
+    else if (!got.present) missing.push(`${e.name} ${e.type} ${e.value ?? '(value assigned by the provider)'}${got.broken ? ` (today ${got.detail})` : ''}`)
   }
   if (missing.length > 0) {
     const where = target.profile.dkim?.where.replaceAll('DOMAIN', domain) ?? "the provider's admin center"

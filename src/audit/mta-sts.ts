@@ -5,7 +5,7 @@ import {errorMessage} from '../lib/errors.js'
 import {assertConnectionAllowed} from '../lib/loopback-guard.js'
 import {formatDuration} from '../lib/time.js'
 import {finding} from './codes.js'
-import {describeStatus, isDefinite, resolveHost, type LookupFn} from './lookup.js'
+import {describeChain, describeStatus, followCname, isDefinite, resolveHost, type LookupFn} from './lookup.js'
 import type {Finding} from './types.js'
 
 /** MTA-STS (RFC 8461): the _mta-sts TXT, the policy file, and matching MX hosts against it. */
@@ -148,35 +148,66 @@ export interface MtaStsAuditInput {
   lookup: LookupFn
   /** Target MX hosts the policy must cover once the swap is done; empty without a target. */
   targetHosts: string[]
+  /** Today's MX hosts, which an enforce policy must cover now. */
+  sourceHosts?: string[]
   fetch: Omit<PolicyFetchOptions, 'lookup'>
 }
 
-export async function auditMtaSts(input: MtaStsAuditInput): Promise<Finding[]> {
+export interface MtaStsAudit {
+  findings: Finding[]
+  /** The policy senders would apply today, when one is published and valid. */
+  policy: MtaStsPolicy | null
+}
+
+/**
+ * The _mta-sts TXT (through its CNAME, the delegation RFC 8461 §8.2
+ * describes), the policy it announces, and whether an enforce policy covers
+ * today's MX hosts and the target's.
+ */
+export async function auditMtaSts(input: MtaStsAuditInput): Promise<MtaStsAudit> {
   const txtName = `_mta-sts.${input.domain}`
-  const txt = await input.lookup(txtName, 'TXT')
-  if (!isDefinite(txt.status)) return [finding('CHECK_INCOMPLETE', `${txtName} TXT`, `the MTA-STS record ${describeStatus(txt)}; run the audit again.`)]
-  const records = txt.answers.filter((a) => a.type === 'TXT' && a.name === txtName).map(answerText).filter(isStsTxt)
-  if (records.length === 0) return []
+  const txt = await followCname(input.lookup, txtName, 'TXT')
+  const none = (findings: Finding[]): MtaStsAudit => ({findings, policy: null})
+  if (txt.broken) return none([finding('MTA_STS_POLICY_UNREACHABLE', `${txtName} TXT`, `${txtName} ${describeStatus(txt)}, so senders cannot discover the MTA-STS policy (those that cached it keep enforcing it); point the CNAME at the provider's _mta-sts record.`)])
+  if (!isDefinite(txt.status)) return none([finding('CHECK_INCOMPLETE', `${txtName} TXT`, `the MTA-STS record ${describeChain(txt)} ${describeStatus(txt)}: a failed lookup is not a missing record; run the audit again.`)])
+  const records = txt.records.map(answerText).filter(isStsTxt)
+  if (records.length === 0) return none([])
   const policyHost = `mta-sts.${input.domain}`
   const fetched = await fetchStsPolicy(input.domain, {...input.fetch, lookup: input.lookup})
   if (!fetched.ok) {
-    return [finding('MTA_STS_POLICY_UNREACHABLE', policyHost, `${txtName} announces an MTA-STS policy but ${fetched.url} cannot be fetched (${fetched.error}); fix the policy host, or remove the TXT record, before the cutover.`)]
+    return none([finding('MTA_STS_POLICY_UNREACHABLE', policyHost, `${describeChain(txt)} announces an MTA-STS policy but ${fetched.url} cannot be fetched (${fetched.error}); fix the policy host, or remove the TXT record, before the cutover.`)])
   }
   const parsed = parseStsPolicy(fetched.body)
   if (!parsed.ok) {
-    return [finding('MTA_STS_POLICY_UNREACHABLE', policyHost, `the MTA-STS policy at ${fetched.url} is invalid (${parsed.error}), so senders cannot use it; publish a valid policy with a new id in ${txtName}.`)]
+    return none([finding('MTA_STS_POLICY_UNREACHABLE', policyHost, `the MTA-STS policy at ${fetched.url} is invalid (${parsed.error}), so senders cannot use it; publish a valid policy with a new id in ${txtName}.`)])
   }
   const policy = parsed.policy
-  if (policy.mode !== 'enforce' || input.targetHosts.length === 0) return []
-  const uncovered = input.targetHosts.filter((h) => !policy.mx.some((p) => mxMatches(p, h)))
-  if (uncovered.length === 0) return []
-  const newId = new Date().toISOString().replace(/[-:TZ.]/g, '').slice(0, 14)
+  if (policy.mode !== 'enforce') return {findings: [], policy}
   const ids = records.map((r) => parseStsTxt(r)).flatMap((r) => (r.ok ? [r.id] : []))
-  return [
-    finding(
-      'MTA_STS_POLICY_MX_MISMATCH',
-      `${fetched.url}`,
-      `the MTA-STS policy is in enforce mode and does not cover ${uncovered.join(', ')}, so senders would refuse to deliver to the new MX; add ${uncovered.map((h) => `"mx: ${h}"`).join(', ')} to the policy, publish ${txtName} TXT "v=STSv1; id=${newId}"${ids.length ? ` (today id=${ids[0]})` : ''}, and do it at least max_age (${policy.maxAge} s, ${formatDuration(policy.maxAge)}) before the swap, because senders cache the old policy that long.`,
-    ),
-  ]
+  const fix = (hosts: string[]) => `add ${hosts.map((h) => `"mx: ${h}"`).join(', ')} to the policy and publish ${txtName} TXT "v=STSv1; id=${newPolicyId()}"${ids.length ? ` (today id=${ids[0]})` : ''}`
+  const findings: Finding[] = []
+  const uncoveredSource = (input.sourceHosts ?? []).filter((h) => h !== '.' && !covers(policy, h))
+  if (uncoveredSource.length > 0) {
+    findings.push(finding('MTA_STS_POLICY_SOURCE_MISMATCH', fetched.url, `the MTA-STS policy is in enforce mode and does not cover today's MX host${uncoveredSource.length > 1 ? 's' : ''} ${uncoveredSource.join(', ')}, so senders that enforce it refuse to deliver there now; ${fix(uncoveredSource)}, or remove ${uncoveredSource.length > 1 ? 'those hosts' : 'that host'} from the MX records.`))
+  }
+  const uncovered = input.targetHosts.filter((h) => !covers(policy, h))
+  if (uncovered.length > 0) {
+    findings.push(
+      finding(
+        'MTA_STS_POLICY_MX_MISMATCH',
+        fetched.url,
+        `the MTA-STS policy is in enforce mode and does not cover ${uncovered.join(', ')}, so senders would refuse to deliver to the new MX; ${fix(uncovered)}, and do it at least max_age (${policy.maxAge} s, ${formatDuration(policy.maxAge)}) before the swap, because senders cache the old policy that long.`,
+      ),
+    )
+  }
+  return {findings, policy}
+}
+
+function covers(policy: MtaStsPolicy, host: string): boolean {
+  return policy.mx.some((p) => mxMatches(p, host))
+}
+
+/** A fresh policy id: the time, to the second, in digits (RFC 8461 §3.1 allows 1 to 32 letters and digits). */
+function newPolicyId(): string {
+  return new Date().toISOString().replace(/[-:TZ.]/g, '').slice(0, 14)
 }

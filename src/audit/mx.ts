@@ -1,6 +1,6 @@
 import {isIP} from 'node:net'
 import {formatDuration} from '../lib/time.js'
-import type {InspectReport} from '../zone/inspect.js'
+import {serverName, type InspectReport} from '../zone/inspect.js'
 import {finding} from './codes.js'
 import {describeStatus, isDefinite} from './lookup.js'
 import type {Finding} from './types.js'
@@ -20,7 +20,9 @@ export function auditMx(report: InspectReport): Finding[] {
   const subject = `${d} MX`
   const records = report.mx.records
   if (report.mx.status !== 'ok' && report.mx.status !== 'nodata' && report.mx.status !== 'nxdomain' && records.length === 0) {
-    out.push(finding('CHECK_INCOMPLETE', subject, `the MX RRset could not be read from the authoritative servers (${report.mx.status}); run the audit again.`))
+    const ref = report.nameservers.find((n) => n.reachable && n.authoritative)
+    const where = ref ? ` (${report.mx.status} from ${serverName(ref)})` : ` (${report.mx.status})`
+    out.push(finding('CHECK_INCOMPLETE', subject, `the MX RRset of ${d} could not be read from the authoritative servers${where}: a failed lookup is not a missing record; run the audit again.`))
     return out
   }
   if (records.length === 0) {
@@ -55,7 +57,7 @@ export function auditMx(report: InspectReport): Finding[] {
       continue
     }
     if (t.addresses.length === 0) {
-      const status = {status: t.status, from: t.from === 'authoritative' ? 'the zone\'s servers' : 'the resolver'}
+      const status = {status: t.status, from: t.server ?? (t.from === 'authoritative' ? "the zone's servers" : 'the resolver')}
       if (isDefinite(t.status)) {
         out.push(finding('MX_TARGET_UNRESOLVABLE', host, `the MX exchange ${t.exchange} ${describeStatus(status)}, so senders cannot deliver to it; publish its A/AAAA record or remove it from the MX RRset.`))
       } else {

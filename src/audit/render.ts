@@ -2,6 +2,7 @@ import {bold, dim, green, red, yellow} from '../lib/style.js'
 import {formatDuration} from '../lib/time.js'
 import {SEVERITY_ORDER} from './codes.js'
 import {describeProbe} from './smtp.js'
+import {describeTls} from './smtp-tls.js'
 import type {DomainAudit} from './audit.js'
 import type {Severity} from './types.js'
 
@@ -20,7 +21,8 @@ export function renderAudit(audit: DomainAudit): string {
   out.push(`  source: ${r.source ?? 'not recognised from today\'s MX'}   target: ${r.target ?? 'none (give --to PROFILE to check the target too)'}`)
   for (const h of audit.targetHosts) {
     const addresses = h.resolved.addresses.length > 0 ? h.resolved.addresses.join(', ') : red(h.resolved.status)
-    const probe = h.probe ? `; SMTP: ${h.probe.outcome === 'accepted' ? green(describeProbe(h.probe)) : describeProbe(h.probe)}` : ''
+    const tls = h.probe?.tls ? `; ${describeTls(h.probe.tls)}` : ''
+    const probe = h.probe ? `; SMTP: ${h.probe.outcome === 'accepted' ? green(describeProbe(h.probe)) : describeProbe(h.probe)}${tls}` : ''
     out.push(`  target MX ${h.priority} ${h.exchange} → ${addresses}${probe}`)
   }
   out.push('')

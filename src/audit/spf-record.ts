@@ -234,9 +234,27 @@ export function effectiveRedirect(record: SpfRecord): string | undefined {
   return mechanisms(record).some((m) => m.name === 'all') ? undefined : record.redirect
 }
 
-/** DNS-querying terms of this record alone: include, a, mx, ptr, exists, and an effective redirect. */
+/**
+ * The mechanisms a receiver evaluates: those up to and including the first
+ * "all". Mechanisms after it are never evaluated (RFC 7208 §5.1), so they
+ * query nothing and count toward no limit.
+ */
+export function evaluatedMechanisms(record: SpfRecord): Mechanism[] {
+  const all = mechanisms(record)
+  const at = all.findIndex((m) => m.name === 'all')
+  return at < 0 ? all : all.slice(0, at + 1)
+}
+
+/** Terms a receiver never uses: mechanisms after the first "all", and a redirect= beside an "all" (§5.1, §6.1). */
+export function ignoredTerms(record: SpfRecord): string[] {
+  const at = record.terms.findIndex((t) => t.kind === 'mechanism' && t.name === 'all')
+  if (at < 0) return []
+  return record.terms.filter((t, i) => (t.kind === 'mechanism' && i > at) || (t.kind === 'modifier' && t.name === 'redirect')).map((t) => t.text)
+}
+
+/** DNS-querying terms of this record alone, as evaluated: include, a, mx, ptr, exists before any "all", and an effective redirect. */
 export function localLookupCount(record: SpfRecord): number {
-  return mechanisms(record).filter((m) => DNS_MECHANISMS.has(m.name)).length + (effectiveRedirect(record) ? 1 : 0)
+  return evaluatedMechanisms(record).filter((m) => DNS_MECHANISMS.has(m.name)).length + (effectiveRedirect(record) ? 1 : 0)
 }
 
 /**

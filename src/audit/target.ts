@@ -43,6 +43,8 @@ export interface TargetProbeOptions {
   smtp: boolean
   smtpPort: number
   probeTimeoutMs: number
+  /** Extra trusted CA certificates (PEM) for the STARTTLS certificate check. */
+  ca?: string
 }
 
 export interface TargetHostReport {
@@ -85,7 +87,7 @@ export async function auditTargetMx(
         // Like a sending MTA: the host's addresses in turn (IPv4 first) until one holds a conversation.
         const ordered = [...h.resolved.addresses].sort((a, b) => Number(a.includes(':')) - Number(b.includes(':')))
         for (const address of ordered) {
-          h.probe = await probeSmtp({address, port: options.smtpPort, recipient, timeoutMs: options.probeTimeoutMs})
+          h.probe = await probeSmtp({address, port: options.smtpPort, host: h.exchange, recipient, timeoutMs: options.probeTimeoutMs, ...(options.ca ? {ca: options.ca} : {})})
           if (h.probe.outcome !== 'unreachable') break
         }
       }),

@@ -39,6 +39,14 @@ export type FindingCode =
   // Beyond DESIGN.md's table (additive): a target provider's documented prerequisite for inbound DANE that is missing.
   | 'DANE_TARGET_PREREQUISITE'
   | 'CHECK_INCOMPLETE'
+  | 'SPF_VOID_LOOKUPS'
+  | 'SPF_TERMS_AFTER_ALL'
+  | 'DMARC_RUA_UNAUTHORIZED'
+  | 'MTA_STS_POLICY_SOURCE_MISMATCH'
+  | 'SMTP_STARTTLS_MISSING'
+  | 'SMTP_CERT_MISMATCH'
+  // Beyond DESIGN.md's table: a DMARC tag receivers ignore while the record still applies (RFC 7489 §6.3).
+  | 'DMARC_TAG_INVALID'
 
 export interface Finding {
   code: FindingCode

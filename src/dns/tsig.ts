@@ -7,7 +7,12 @@ import {createRequire} from 'node:module'
  * message bytes.
  */
 
-export type TsigAlgorithm = 'hmac-sha256' | 'hmac-sha512'
+/** RFC 8945 §6: sha256 is mandatory; sha1 is still what older servers and keys use (deprecated); sha224/384/512 optional. */
+export const TSIG_ALGORITHMS = ['hmac-sha256', 'hmac-sha512', 'hmac-sha384', 'hmac-sha224', 'hmac-sha1'] as const
+export type TsigAlgorithm = (typeof TSIG_ALGORITHMS)[number]
+
+/** Algorithms kept for old servers only: a key of one of these should be replaced. */
+export const WEAK_TSIG_ALGORITHMS: ReadonlySet<TsigAlgorithm> = new Set(['hmac-sha1'])
 
 export interface TsigKey {
   /** Key name as configured on the server (a domain name, e.g. "mxcut" or "mxcut-key.contoso.com"). */
@@ -24,7 +29,7 @@ export const TSIG_ERRORS: Record<number, string> = {16: 'BADSIG', 17: 'BADKEY', 
 export const DEFAULT_FUDGE = 300
 const CLASS_ANY = 255
 
-const HASH: Record<TsigAlgorithm, string> = {'hmac-sha256': 'sha256', 'hmac-sha512': 'sha512'}
+const HASH: Record<TsigAlgorithm, string> = {'hmac-sha1': 'sha1', 'hmac-sha224': 'sha224', 'hmac-sha256': 'sha256', 'hmac-sha384': 'sha384', 'hmac-sha512': 'sha512'}
 
 interface WireName {
   decode(buf: Buffer, offset?: number): string

@@ -35,6 +35,7 @@ const declaration = z.object({
     ),
     settings: z.custom(isFunction),
   }),
+  notes: z.custom(isFunction).optional(),
   create: z.custom(isFunction),
 })
 
@@ -85,6 +86,15 @@ function block<S extends z.ZodType>(schema: S, value: unknown, host: string): z.
     throw new UserError(`dns.${host}.${issue.path.join('.')}: ${issue.message}`)
   }
   return parsed.data
+}
+
+/** The host's notes on the config's settings for the plan's review; none when the block does not parse (createHost says why). */
+export function hostNotes(dnsConfig: HostConfig): string[] {
+  const host = getHostModule(String(dnsConfig.host))
+  if (!host.notes) return []
+  if (host.settings === null) return host.notes(null)
+  const parsed = host.settings.safeParse(dnsConfig[host.name])
+  return parsed.success ? host.notes(parsed.data) : []
 }
 
 /**

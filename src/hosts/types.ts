@@ -128,6 +128,11 @@ export interface HostModule<S extends z.ZodType | null = z.ZodType | null> {
     /** The dns.<name> block from the answers, keyed by flag; the schema must accept it. */
     settings(answers: Readonly<Record<string, string>>): SettingsInput<S>
   }
+  /**
+   * What the plan's review should tell about these settings before anything is
+   * sent (a deprecated algorithm, how the host makes a change live); each a sentence.
+   */
+  notes?(settings: SettingsOutput<S>): string[]
   /** The host, from settings the schema has already checked. Secrets are read on first use. */
   create(settings: SettingsOutput<S>, deps: HostDeps): DnsHost
 }

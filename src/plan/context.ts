@@ -22,7 +22,10 @@ export interface ObservedDomain {
   zone: string
   /** ISO time of the observation. */
   at: string
-  nameservers: Array<{name: string; address: string; port: number; serial: number | null; reachable: boolean; authoritative: boolean; error?: string}>
+  /** `software`: what the server said it runs (version.bind), null when it would not say; absent when not asked. */
+  nameservers: Array<{name: string; address: string; port: number; serial: number | null; reachable: boolean; authoritative: boolean; error?: string; software?: string | null}>
+  /** The server changes are sent to, when the DNS host names one (rfc2136) and it was asked what it runs. */
+  updateServer?: {label: string; software: string | null}
   soa: (SoaData & {ttl: number}) | null
   mx: {
     /** The largest TTL any authoritative server gave the MX RRset (null: no MX). */

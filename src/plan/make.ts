@@ -47,7 +47,7 @@ export async function makePlans(o: MakePlansOptions): Promise<MadePlans> {
   const refused: CutoverPlan[] = []
   for (const entry of domains) {
     const now = new Date()
-    const plan = await planDomain(entry.name, config, {...settings, client, cache, now: () => now, audit: o.audit})
+    const plan = await planDomain(entry.name, config, {...settings, client, cache, now: () => now, audit: o.audit, identifyServers: true})
     const written = plan.blockers.length === 0 ? await writePlan(plan, config, o, domains.length > 1) : null
     if (!written) refused.push(plan)
     const renderOptions = {planFile: written?.planFile ?? null, digest: written?.digest ?? null, now}

@@ -4,7 +4,8 @@ import {createLookup, type LookupCache} from '../audit/lookup.js'
 import {parseSpf} from '../audit/spf-record.js'
 import type {Finding} from '../audit/types.js'
 import type {DnsClient} from '../dns/client.js'
-import type {DnsServer, ServerSpec} from '../dns/server.js'
+import {serverSoftware} from '../dns/identify.js'
+import {parseServer, serverLabel, type DnsServer, type ServerSpec} from '../dns/server.js'
 import {inspectDomain, type InspectReport} from '../zone/inspect.js'
 import {questionKey, type Question} from '../zone/read.js'
 import {txtTexts, type RRset} from '../zone/rrset.js'
@@ -25,6 +26,8 @@ export interface ObserveOptions {
   now?: () => Date
   /** What the tenant says the domain needs (Microsoft Graph), read before. */
   tenant?: TenantRecords | null
+  /** Ask the servers what they run (version.bind), to explain in the review how a change travels; live plans only. */
+  identifyServers?: boolean
 }
 
 /** The names besides the usual mail records that the plan may change for this target. */
@@ -59,6 +62,9 @@ export async function observeDomain(domain: string, config: Config, options: Obs
     for (const [key, answer] of Object.entries(ref.answers)) rrsets[key] = answer.rrset
   }
   const findings = options.audit ? await options.audit(domain) : null
+  const software = options.identifyServers
+    ? await identifyServers(views.filter((v) => v.reachable && v.authoritative).map((v) => v.server), config, options.timeoutMs)
+    : {byAddress: new Map<string, string | null>()}
   const observed: ObservedDomain = {
     domain: report.domain,
     zone: report.zone,
@@ -71,7 +77,9 @@ export async function observeDomain(domain: string, config: Config, options: Obs
       reachable: n.reachable,
       authoritative: n.authoritative,
       ...(n.error ? {error: n.error} : {}),
+      ...(software.byAddress.has(`${n.address}:${n.port}`) ? {software: software.byAddress.get(`${n.address}:${n.port}`) ?? null} : {}),
     })),
+    ...(software.updateServer ? {updateServer: software.updateServer} : {}),
     soa: ref?.soa ?? null,
     mx: {ttl: report.mx.ttl, records: report.mx.records.map((m) => ({priority: m.priority, exchange: m.exchange}))},
     rrsets,
@@ -102,6 +110,23 @@ export async function observeDomain(domain: string, config: Config, options: Obs
     }
   }
   return {observed, inspect: report}
+}
+
+/**
+ * What each authoritative server runs, and the server an rfc2136 host sends
+ * its updates to (often a hidden primary): only to explain in the review how
+ * a change travels (a PowerDNS primary NOTIFYs late). Skipped for a zone with one server.
+ */
+async function identifyServers(servers: DnsServer[], config: Config, timeoutMs: number): Promise<{byAddress: Map<string, string | null>; updateServer?: {label: string; software: string | null}}> {
+  const byAddress = new Map<string, string | null>()
+  if (servers.length < 2) return {byAddress}
+  await Promise.all(servers.map(async (s) => byAddress.set(`${s.address}:${s.port}`, await serverSoftware(s, {timeoutMs: Math.min(timeoutMs, 1000)}))))
+  const block = (config.dns as {rfc2136?: {server?: unknown}}).rfc2136
+  if (config.dns.host !== 'rfc2136' || typeof block?.server !== 'string') return {byAddress}
+  const spec = parseServer(block.server, 'dns.rfc2136.server')
+  if (spec.kind !== 'dns') return {byAddress}
+  const known = byAddress.get(`${spec.address}:${spec.port}`)
+  return {byAddress, updateServer: {label: serverLabel(spec), software: known !== undefined ? known : await serverSoftware(spec, {timeoutMs: Math.min(timeoutMs, 1000)})}}
 }
 
 export {questionKey}

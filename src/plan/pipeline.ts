@@ -11,6 +11,8 @@ export interface PlanPipelineEnv extends AuditEnv {
   audit: PlanAuditOptions
   /** Reads the tenant's records (Microsoft Graph); injected by tests. */
   readTenant?: typeof readTenantRecords
+  /** `mxcut plan` asks the servers what they run (version.bind); a rehearsal does not. */
+  identifyServers?: boolean
 }
 
 /**
@@ -29,6 +31,7 @@ export async function planDomain(domain: string, config: Config, env: PlanPipeli
     nameservers: env.nameservers,
     timeoutMs: env.timeoutMs,
     now: env.now,
+    ...(env.identifyServers ? {identifyServers: true} : {}),
     ...(env.cache ? {cache: env.cache} : {}),
     ...(env.audit.audit ? {audit: (d: string) => auditConfigured(d, settings, env)} : {}),
   })

@@ -4,6 +4,7 @@ import {addCleanup} from './cleanup.js'
 import {planCompanions} from './companions.js'
 import {createContext, type CutoverPlan, type ObservedDomain, type PlanContext} from './context.js'
 import type {Config} from './config.js'
+import {applyHostLimits} from './host-limits.js'
 import {addPreparation} from './preparation.js'
 import {planRollback} from './rollback.js'
 import {estimateSchedule} from './schedule.js'
@@ -27,9 +28,10 @@ export function planCutover(observed: ObservedDomain, config: Config, now: Date)
   if (observed.dnssec?.signed) {
     ctx.notes.push(`${ctx.observed.zone} is DNSSEC-signed${observed.dnssec.state === 'secure' ? ' and validates' : ''}: each DNS change counts as done only when every authoritative server serves it with a valid signature, and verification records which resolvers validated the new MX (AD).`)
   }
+  const {changeLagSeconds} = applyHostLimits(ctx)
   recordHandles(ctx)
   // Estimated times for the review: the run starting now, every wait running out exactly.
-  const schedule = estimateSchedule(ctx.steps, now)
+  const schedule = estimateSchedule(ctx.steps, now, {changeLagSeconds})
   for (const s of ctx.steps) s.estimatedStart = schedule.find((x) => x.id === s.id)?.start.toISOString()
   return assemble(ctx, planRollback(ctx))
 }

@@ -1,3 +1,4 @@
+import {isPowerDns, powerDnsLagReason, serverSoftware} from '../dns/identify.js'
 import {UserError} from '../lib/errors.js'
 import {DnsHostError} from '../hosts/types.js'
 import type {RRsetChange} from '../state/schema.js'
@@ -57,6 +58,8 @@ function unreadableMessage(stepId: string, states: ChangeState[]): string {
   return `step ${stepId}: cannot read live DNS from every authoritative server (${[...new Set(bad)].join('; ')}); nothing was changed, try again when they answer`
 }
 
+const LAG_WORTH_SAYING_MS = 2000
+
 function converged(read: LiveRead): boolean {
   const everyAfter = read.changes.every((cs) => cs.servers.every((s) => s.state === 'after'))
   // On a signed zone an unsigned (or badly signed) answer is bogus to validating resolvers: not done yet.
@@ -82,6 +85,23 @@ function pendingDescription(read: LiveRead): string {
   const serials = [...new Set(read.serials.map((s) => s.serial))]
   if (serials.length > 1) parts.push(`SOA serials differ (${read.serials.map((s) => `${s.server} ${s.serial ?? '-'}`).join(', ')})`)
   return [...new Set(parts)].join('; ')
+}
+
+/**
+ * Some servers serve the change and others not yet: names the ones that lag
+ * and why. A PowerDNS primary is known to send NOTIFY late; anything else is
+ * the zone transfer still under way. Null while no server serves it yet.
+ */
+export async function lagExplanation(read: LiveRead, timeoutMs: number): Promise<string | null> {
+  const servers = read.changes.flatMap((cs) => cs.servers)
+  const ahead = [...new Set(servers.filter((s) => s.state === 'after').map((s) => s.server))]
+  const behind = [...new Set(servers.filter((s) => s.state === 'before').map((s) => s.server))].filter((s) => !ahead.includes(s))
+  if (ahead.length === 0 || behind.length === 0) return null
+  const names = behind.map(serverName).join(', ')
+  for (const server of ahead) {
+    if (isPowerDns(await serverSoftware(server, {timeoutMs}))) return `${names} still ${behind.length === 1 ? 'serves' : 'serve'} the old records: ${powerDnsLagReason(serverName(server))}`
+  }
+  return `${names} still ${behind.length === 1 ? 'serves' : 'serve'} the old records while ${ahead.map(serverName).join(', ')} ${ahead.length === 1 ? 'serves' : 'serve'} the change: waiting for the zone transfer (NOTIFY, then IXFR/AXFR)`
 }
 
 /**
@@ -153,6 +173,7 @@ export async function performChange(stepId: string, changes: readonly RRsetChang
   const started = deps.clock.now()
   let delay = timing.pollMinMs
   let last = read
+  let explained = false
   for (let round = 0; ; round++) {
     // Before-state read is stale once something was sent: read again at once.
     if (round > 0 || toApply.length > 0) last = await readLive(deps.client, zone, deps.authServers, changes, liveOptions)
@@ -166,6 +187,15 @@ export async function performChange(stepId: string, changes: readonly RRsetChang
       return {kind: 'done', appliedNow: toApply.length > 0, at, evidence: {appliedBy: toApply.length > 0 ? 'this run' : 'found applied', servers: last.serials, convergedAt: new Date(at).toISOString(), ...(intentId ? {intent: intentId} : {}), ...(dnssec ? {dnssec} : {})}}
     }
     if (round === 0) await deps.journal.append({event: 'propagating', step: stepId, message: pendingDescription(last)})
+    // Said once, after a moment: a secondary a few hundred milliseconds behind is not news.
+    if (!explained && deps.clock.now() - started >= LAG_WORTH_SAYING_MS) {
+      const why = await lagExplanation(last, timing.queryTimeoutMs)
+      if (why) {
+        explained = true
+        deps.ui.info(`step ${stepId}: ${why}`)
+        await deps.journal.append({event: 'propagating', step: stepId, message: why})
+      }
+    }
     if (deps.interrupt?.aborted) return {kind: 'interrupted', applied: true, message: `interrupted while waiting for the authoritative servers to serve ${stepId}: ${pendingDescription(last)}`}
     if (deps.clock.now() - started >= timing.convergeTimeoutMs) {
       return {kind: 'timeout', message: `step ${stepId}: the change was made but not every authoritative server serves it after ${Math.round(timing.convergeTimeoutMs / 1000)} s: ${pendingDescription(last)}; check zone transfers (NOTIFY/IXFR) to the secondaries, then resume`}

@@ -40,6 +40,8 @@ export interface InspectReport {
     status: QueryStatus | 'not-looked-up'
     cname: string | null
     addresses: string[]
+    /** The resolver that gave the answer (or the failure), as users type it. */
+    server?: string
   }>
   spf: string | null
   spfRecords: string[]
@@ -105,7 +107,7 @@ export async function inspectDomain(domain: string, options: InspectOptions): Pr
       const aaaa = await askFirst(options.client, options.resolvers, exchange, 'AAAA', {timeoutMs: options.timeoutMs})
       const cname = a.answers.find((x) => x.type === 'CNAME' && x.name === exchange)
       const addresses = [...a.answers, ...aaaa.answers].filter((x) => x.type === 'A' || x.type === 'AAAA').map((x) => x.data as string)
-      return {exchange, from: 'resolver', status: addresses.length > 0 ? 'ok' : a.status, cname: cname ? (cname.data as string) : null, addresses}
+      return {exchange, from: 'resolver', status: addresses.length > 0 ? 'ok' : a.status, cname: cname ? (cname.data as string) : null, addresses, server: serverLabel(a.server)}
     }),
   )
 

@@ -29,10 +29,10 @@ function useKey(k: TsigKey, envName = 'MXCUT_LAB_TSIG'): string {
   return `env:${envName}`
 }
 
-function host(zone: string, k: TsigKey, overrides: {name?: string; server?: string; transport?: 'udp' | 'tcp'; envName?: string} = {}): DnsHost {
+function host(zone: string, k: TsigKey, overrides: {name?: string; server?: string; transport?: 'udp' | 'tcp'; envName?: string; print?: (t: string) => void} = {}): DnsHost {
   return createHost(
     {host: 'rfc2136', rfc2136: {server: overrides.server ?? serverLabel(lab.primary), key: {name: overrides.name ?? k.name, algorithm: k.algorithm, secret: useKey(k, overrides.envName)}, transport: overrides.transport}},
-    {zone, client, authServers: [], print: () => {}},
+    {zone, client, authServers: [], print: overrides.print ?? (() => {})},
   )
 }
 
@@ -89,6 +89,22 @@ describe('rfc2136 host against BIND 9', () => {
       expect(mxRecords(set)).toEqual([{priority: 0, exchange: 'contoso-test.mail.protection.outlook.test'}])
     }
     expect((await h.read('contoso.test', 'TXT'))?.records).toEqual(['v=spf1 include:spf.protection.outlook.test -all'])
+  })
+
+  test('older algorithms: hmac-sha1 (with a warning naming the key) and hmac-sha384 sign updates BIND accepts', async () => {
+    const printed: string[] = []
+    const sha1 = host('contoso.test', lab.tsig.sha1, {envName: 'MXCUT_LAB_TSIG1', print: (t) => printed.push(t)})
+    expect(printed).toEqual([expect.stringMatching(/^warning: TSIG key 'mxcut-lab-sha1' uses hmac-sha1, which RFC 8945 §6 deprecates: .*tsig-keygen -a hmac-sha256 mxcut-lab-sha1/)])
+    await sha1.check?.()
+    const before = await sha1.read('contoso.test', 'MX')
+    await sha1.apply([{action: 'replace', name: 'contoso.test', type: 'MX', ttl: 1200, records: before!.records, expect: {ttl: before!.ttl, records: before!.records}}])
+    const sha384 = host('contoso.test', lab.tsig.sha384, {envName: 'MXCUT_LAB_TSIG384', print: (t) => printed.push(t)})
+    await sha384.check?.()
+    await sha384.apply([{action: 'replace', name: 'contoso.test', type: 'MX', ttl: 900, records: before!.records, expect: {ttl: 1200, records: before!.records}}])
+    expect(printed).toHaveLength(1)
+    const [primary, secondary] = await mxOnBoth('contoso.test')
+    expect(primary?.ttl).toBe(900)
+    expect(secondary?.ttl).toBe(900)
   })
 
   test('a null MX (0 .) is replaced by real MX records', async () => {

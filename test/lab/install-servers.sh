@@ -16,6 +16,9 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v pdns_server >/dev/null 2>&1 || need+=(pdns-server)
 [ -f /usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql ] || need+=(pdns-backend-sqlite3)
 command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
+# Knot DNS and NSD: the rfc2136 host's lab tests against the servers it meets besides BIND.
+command -v knotd >/dev/null 2>&1 || need+=(knot)
+command -v nsd >/dev/null 2>&1 || need+=(nsd)
 
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
@@ -27,7 +30,7 @@ fi
 
 # The packages start their own daemons on install; the lab starts its own
 # instances on loopback aliases and needs none of them.
-for svc in named bind9 unbound; do
+for svc in named bind9 unbound knot nsd; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
     systemctl stop "$svc" || true
   fi

@@ -16,6 +16,7 @@ import * as packet from 'dns-packet'
 import {query} from '../../src/dns/client.js'
 import type {DnsServer} from '../../src/dns/server.js'
 import {dsOfInlineZones, policies, prepareSigning, rootTrustAnchor, rootZone, signingOptions, type LabAlgorithm, type LabSigning} from './dnssec.js'
+import type {TsigAlgorithm} from '../../src/dns/tsig.js'
 
 export interface LabZone {
   /** Zone apex, e.g. contoso.test */
@@ -56,7 +57,7 @@ export interface LabOptions {
 
 export interface TsigKey {
   name: string
-  algorithm: 'hmac-sha256' | 'hmac-sha512'
+  algorithm: TsigAlgorithm
   secret: string
 }
 
@@ -65,11 +66,13 @@ export interface Lab {
   secondary: DnsServer
   resolvers: LabResolver[]
   dir: string
-  tsig: {sha256: TsigKey; sha512: TsigKey}
   /** With signed zones: the root's KSK as Unbound takes it (". DNSKEY 257 3 13 …"). */
   trustAnchor?: string
+  tsig: {sha256: TsigKey; sha512: TsigKey; sha1: TsigKey; sha384: TsigKey}
   /** Rewrites a zone on the primary and reloads it; the secondary follows via NOTIFY (if enabled). */
   writeZone(zone: LabZone): Promise<void>
+  /** Puts this text in place of the zone's file on the primary and reloads it (a deploy); waits for the serial. */
+  writeZoneText(name: string, text: string, serial: number): Promise<void>
   /** Sends a NOTIFY for the zone to the secondary from the primary's address, as BIND would. */
   notifySecondary(zone: string): Promise<void>
   /** Waits until the server serves the zone with this serial (or any serial when omitted). */
@@ -253,8 +256,8 @@ async function soaSerial(server: DnsServer, zone: string): Promise<number | null
   return r.aa && soa ? (soa.data as {serial: number}).serial : null
 }
 
-function newKey(name: string, algorithm: TsigKey['algorithm']): TsigKey {
-  return {name, algorithm, secret: randomBytes(algorithm === 'hmac-sha512' ? 64 : 32).toString('base64')}
+export function newKey(name: string, algorithm: TsigKey['algorithm']): TsigKey {
+  return {name, algorithm, secret: randomBytes(algorithm === 'hmac-sha512' || algorithm === 'hmac-sha384' ? 64 : 32).toString('base64')}
 }
 
 export async function startLab(options: LabOptions): Promise<Lab> {
@@ -266,7 +269,12 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   addAlias(primaryAddr)
   addAlias(secondaryAddr)
   const notify = options.notify ?? true
-  const tsig = {sha256: newKey('mxcut-lab-sha256', 'hmac-sha256'), sha512: newKey('mxcut-lab-sha512', 'hmac-sha512')}
+  const tsig = {
+    sha256: newKey('mxcut-lab-sha256', 'hmac-sha256'),
+    sha512: newKey('mxcut-lab-sha512', 'hmac-sha512'),
+    sha1: newKey('mxcut-lab-sha1', 'hmac-sha1'),
+    sha384: newKey('mxcut-lab-sha384', 'hmac-sha384'),
+  }
   const keyBlock = Object.values(tsig)
     .map((k) => `key "${k.name}" { algorithm ${k.algorithm}; secret "${k.secret}"; };`)
     .join('\n')
@@ -312,7 +320,7 @@ ${signing ? policies() : ''}
   file "${signedFiles.get(z.name) ?? `${z.name}.db`}";
   ${signingOptions(z)}
   ${z.primaryOnly ? '' : `also-notify { ${secondaryAddr}; };`}
-  ${z.dynamic ? `allow-update { key "${tsig.sha256.name}"; key "${tsig.sha512.name}"; };` : ''}
+  ${z.dynamic ? `allow-update { ${Object.values(tsig).map((k) => `key "${k.name}";`).join(' ')} };` : ''}
 };`,
     )
     .join('\n')
@@ -403,6 +411,11 @@ ${signing ? policies() : ''}
       // SIGHUP makes named reload its configuration and changed zone files (no rndc needed).
       children[0].kill('SIGHUP')
       await lab.waitForSerial(primaryServer, zone.name, zone.serial ?? 1)
+    },
+    async writeZoneText(name, text, serial) {
+      writeFileSync(join(dir, 'primary', `${name}.db`), text)
+      children[0].kill('SIGHUP')
+      await lab.waitForSerial(primaryServer, name, serial)
     },
     async notifySecondary(zone) {
       const socket = dgram.createSocket('udp4')

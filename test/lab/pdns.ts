@@ -27,6 +27,8 @@ export interface Pdns {
   apiKey: string
   /** Creates a Native zone through the API (ns1 + SOA generated, serial bumped by the API on every change). */
   createZone(name: string, rrsets: PdnsRRset[]): Promise<void>
+  /** Adds a TSIG key (POST /tsigkeys) and lets it sign DNS UPDATEs to the zone (TSIG-ALLOW-DNSUPDATE), serial increased on each update. */
+  allowUpdates(zone: string, key: {name: string; algorithm: string; secret: string}): Promise<void>
   /** Raw API call, for tests that play "someone else". */
   api(method: string, path: string, body?: unknown): Promise<Response>
   stop(): Promise<void>
@@ -44,7 +46,18 @@ export function pdnsAvailable(): boolean {
   return SCHEMA_PATHS.some((p) => existsSync(p))
 }
 
-export async function startPdns(): Promise<Pdns> {
+export interface PdnsOptions {
+  /** Accept RFC 2136 updates (dnsupdate=yes, from 127.0.0.0/8, TSIG per zone with allowUpdates). */
+  dnsupdate?: boolean
+  /** Act as a primary: send NOTIFY to these servers (also-notify, ADDR:PORT) at each xfr-cycle-interval check. */
+  alsoNotify?: string[]
+  /** Seconds between checks for changed zones to NOTIFY (PowerDNS default 60). */
+  xfrCycleInterval?: number
+  /** Zones created are of kind Master (needed to NOTIFY); default Native. */
+  kind?: 'Native' | 'Master'
+}
+
+export async function startPdns(options: PdnsOptions = {}): Promise<Pdns> {
   const schema = SCHEMA_PATHS.find((p) => existsSync(p))
   if (!schema) throw new Error('pdns lab: no sqlite3 schema found; run test/lab/install-servers.sh')
   const dir = mkdtempSync(join(tmpdir(), 'mxcut-pdns-'))
@@ -78,6 +91,9 @@ export async function startPdns(): Promise<Pdns> {
       '--negquery-cache-ttl=0',
       '--zone-cache-refresh-interval=0',
       '--loglevel=4',
+      ...(options.dnsupdate ? ['--dnsupdate=yes', '--allow-dnsupdate-from=127.0.0.0/8'] : []),
+      ...(options.alsoNotify ? ['--primary=yes', `--also-notify=${options.alsoNotify.join(',')}`, '--allow-axfr-ips=127.0.0.0/8'] : []),
+      ...(options.xfrCycleInterval ? [`--xfr-cycle-interval=${options.xfrCycleInterval}`] : []),
     ],
     {stdio: ['ignore', 'pipe', 'pipe']},
   )
@@ -132,7 +148,7 @@ export async function startPdns(): Promise<Pdns> {
       const apex = name.replace(/\.$/, '') + '.'
       const res = await api('POST', '/zones', {
         name: apex,
-        kind: 'Native',
+        kind: options.kind ?? (options.alsoNotify ? 'Master' : 'Native'),
         nameservers: [`ns1.${apex}`],
         rrsets: [
           {name: `ns1.${apex}`, type: 'A', ttl: 300, records: [{content: '127.0.0.1', disabled: false}]},
@@ -143,6 +159,18 @@ export async function startPdns(): Promise<Pdns> {
       // Served at once by the DNS listener?
       const r = await query(dns, apex, 'SOA', {recursion: false, timeoutMs: 1000})
       if (!r.aa) throw new Error(`pdns lab: ${apex} not served after creation (${r.status})`)
+    },
+    async allowUpdates(zone, key) {
+      const apex = zone.replace(/\.$/, '') + '.'
+      const created = await api('POST', '/tsigkeys', {name: key.name, algorithm: key.algorithm, key: key.secret})
+      if (created.status !== 201 && created.status !== 409) throw new Error(`pdns lab: adding TSIG key ${key.name} failed: HTTP ${created.status} ${await created.text()}`)
+      for (const [kind, metadata] of [
+        ['TSIG-ALLOW-DNSUPDATE', [key.name]],
+        ['SOA-EDIT-DNSUPDATE', ['INCREASE']],
+      ] as const) {
+        const res = await api('PUT', `/zones/${apex}/metadata/${kind}`, {kind, metadata})
+        if (!res.ok) throw new Error(`pdns lab: metadata ${kind} on ${apex} failed: HTTP ${res.status} ${await res.text()}`)
+      }
     },
     stop,
   }

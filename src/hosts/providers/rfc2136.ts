@@ -7,7 +7,7 @@ import {queryWithTcpFallback} from '../../dns/fallback.js'
 import {canonicalName} from '../../dns/names.js'
 import {parseServer, serverLabel, type DnsServer} from '../../dns/server.js'
 import {DnsTimeout} from '../../dns/timeout.js'
-import {decodeSecret, signMessage, TSIG_ERRORS, verifyMessage, type TsigCheck, type TsigKey} from '../../dns/tsig.js'
+import {decodeSecret, signMessage, TSIG_ALGORITHMS, TSIG_ERRORS, verifyMessage, WEAK_TSIG_ALGORITHMS, type TsigCheck, type TsigKey} from '../../dns/tsig.js'
 import {buildUpdateMessage, parseResponseHeader, sendUpdate, UnsupportedTypeError, type UpdateRecord} from '../../dns/update.js'
 import {errorMessage, UserError} from '../../lib/errors.js'
 import {registerSecret} from '../../lib/redact.js'
@@ -19,7 +19,7 @@ import {DnsHostError, type DnsHost, type HostModule, type RecordChange} from '..
 
 export const tsigKeySchema = z.strictObject({
   name: z.string().min(1).describe('TSIG key name as configured on the server (key "NAME" { … } in named.conf)'),
-  algorithm: z.enum(['hmac-sha256', 'hmac-sha512']).default('hmac-sha256'),
+  algorithm: z.enum(TSIG_ALGORITHMS).default('hmac-sha256').describe('hmac-sha1 only for servers that know nothing newer (deprecated, RFC 8945 §6)'),
   secret: secretRefSchema.describe('env:NAME or file:PATH holding the base64 secret (tsig-keygen output)'),
 })
 
@@ -60,10 +60,21 @@ export function updatesFor(changes: readonly RecordChange[]): UpdateRecord[] {
   return out
 }
 
+/** What a plan and a run say about these settings before anything is sent. */
+export function rfc2136Notes(settings: Pick<Rfc2136Settings, 'key'>): string[] {
+  const {key} = settings
+  if (!WEAK_TSIG_ALGORITHMS.has(key.algorithm)) return []
+  return [
+    `TSIG key '${key.name}' uses ${key.algorithm}, which RFC 8945 §6 deprecates: it still works, but make an hmac-sha256 key on the server (tsig-keygen -a hmac-sha256 ${key.name}) and use it when you can`,
+  ]
+}
+
 export interface Rfc2136Deps {
   zone: string
   client: DnsClient
   timeoutMs?: number
+  /** Where the host writes warnings (a deprecated algorithm). */
+  print?: (text: string) => void
 }
 
 /** One zone on one primary, changed with UPDATEs signed by one key. */
@@ -91,6 +102,7 @@ export function createRfc2136Host(settings: Rfc2136Settings, deps: Rfc2136Deps):
     keyLabel: `TSIG key '${settings.key.name}' (${settings.key.algorithm})`,
     timeoutMs: deps.timeoutMs ?? 5000,
   }
+  for (const note of rfc2136Notes(settings)) deps.print?.(`warning: ${note}`)
   return {name: 'rfc2136', atomic: true, read: (name, type) => read(api, name, type), apply: (changes) => apply(api, changes), check: () => check(api)}
 }
 
@@ -155,19 +167,33 @@ function tsigErrorHint(api: Rfc2136Api, code: string): string {
 
 /**
  * A signed SOA query: the server checks the key as it would for an UPDATE
- * (BADKEY, BADSIG, BADTIME) and nothing changes. A server that answers
- * queries unsigned (PowerDNS checks TSIG on UPDATE and AXFR only) leaves
- * the key to the first UPDATE; a silent one to the step that reads it.
+ * and nothing changes. BIND and Knot answer a refused key NOTAUTH with the
+ * TSIG error (BADKEY, BADSIG, BADTIME); PowerDNS answers NOTAUTH with no
+ * TSIG record at all, so the rcode is read before the missing signature. A
+ * server that answers the query unsigned and NOERROR checks keys on UPDATE
+ * only, which then says so; a silent one is left to the step that reads it.
  */
 async function check(api: Rfc2136Api): Promise<void> {
   const key = loadKey(api)
   const query = Buffer.from(packet.encode({type: 'query', id: randomInt(0, 65536), flags: 0, questions: [{type: 'SOA', name: api.zone, class: 'IN'}]}))
+  let answer: {response: Buffer; check: TsigCheck}
   try {
-    await signedExchange(api, query, key, 'a signed SOA query')
+    answer = await signedExchange(api, query, key, 'a signed SOA query')
   } catch (err) {
     if (err instanceof DnsHostError && err.kind === 'unreachable') return
     throw err
   }
+  const {rcodeName} = parseResponseHeader(answer.response)
+  if (!answer.check.ok && answer.check.reason === 'unsigned' && rcodeName === 'NOTAUTH') throw wrongKey(api, rcodeName)
+}
+
+/** The server refused the key without saying how (no TSIG record in its answer): name the key and what to compare. */
+function wrongKey(api: Rfc2136Api, rcodeName: string): DnsHostError {
+  const {key} = api.settings
+  return new DnsHostError(
+    'auth',
+    `${api.where} answered ${rcodeName} without a signature to a message signed with ${api.keyLabel}: it does not accept this key for zone ${api.zone} (unknown key name or algorithm, or the secret in ${key.secret} differs from the server's); compare the key with the server's (PowerDNS: pdnsutil list-tsig-keys and the zone's TSIG-ALLOW-DNSUPDATE); the zone was not changed`,
+  )
 }
 
 async function apply(api: Rfc2136Api, changes: RecordChange[]): Promise<void> {
@@ -183,17 +209,19 @@ async function apply(api: Rfc2136Api, changes: RecordChange[]): Promise<void> {
   const {response, check} = await signedExchange(api, unsigned, key, 'DNS UPDATE')
   const header = parseResponseHeader(response)
   if (!check.ok) {
-    // An answer we cannot authenticate may be forged: report, never trust it.
+    // A refusal needs no proof (a forged one could only stop the run, and a failed
+    // prerequisite is read back from the zone); a success we cannot authenticate may be forged.
+    if (check.reason === 'unsigned' && header.rcodeName !== 'NOERROR') return interpretAnswer(api, header.rcodeName, changes, {signed: false})
     throw new DnsHostError(
       'auth',
       `the answer from ${api.where} (${header.rcodeName}) is not signed with ${api.keyLabel}: ${check.detail}; verify the zone on the server before retrying`,
     )
   }
-  await interpretAnswer(api, header.rcodeName, changes)
+  await interpretAnswer(api, header.rcodeName, changes, {signed: true})
 }
 
-/** What the server's (authenticated) answer to an UPDATE means: returns when the changes are in the zone. */
-async function interpretAnswer(api: Rfc2136Api, rcodeName: string, changes: RecordChange[]): Promise<void> {
+/** What the server's answer to an UPDATE means: returns when the changes are in the zone. */
+async function interpretAnswer(api: Rfc2136Api, rcodeName: string, changes: RecordChange[], answer: {signed: boolean}): Promise<void> {
   const {where, zone, keyLabel} = api
   switch (rcodeName) {
     case 'NOERROR':
@@ -208,10 +236,18 @@ async function interpretAnswer(api: Rfc2136Api, rcodeName: string, changes: Reco
       return
     }
     case 'NOTAUTH':
+      // Unsigned, it is the key the server refused (RFC 8945 §5.2: a TSIG failure is answered NOTAUTH).
+      if (!answer.signed) throw wrongKey(api, rcodeName)
       throw new DnsHostError('zone-not-found', `${where} is not authoritative for zone ${zone} (NOTAUTH); check dns.rfc2136.server and dns.rfc2136.zone`)
     case 'NOTZONE':
       throw new DnsHostError('zone-not-found', `a name in the change is outside zone ${zone} (${where} answered NOTZONE); check dns.rfc2136.zone`)
     case 'REFUSED':
+      if (!answer.signed) {
+        throw new DnsHostError(
+          'rejected',
+          `${where} refused the update to zone ${zone}, without signing its answer: it takes no updates for this zone from here (PowerDNS: dnsupdate=yes, allow-dnsupdate-from and the zone's TSIG-ALLOW-DNSUPDATE; a secondary refuses them); see the server's log`,
+        )
+      }
       // BIND answers REFUSED both when the key is not granted and when new records fail its
       // integrity checks (an in-zone MX target without an address): only its log tells which.
       throw new DnsHostError(
@@ -219,7 +255,10 @@ async function interpretAnswer(api: Rfc2136Api, rcodeName: string, changes: Reco
         `${where} refused the update to zone ${zone} signed with ${keyLabel}: either its allow-update/update-policy does not grant this key, or the new records failed its checks (e.g. an in-zone MX target without an address); see the server's log`,
       )
     case 'NOTIMP':
-      throw new DnsHostError('not-supported', `${where} does not implement DNS UPDATE (NOTIMP)`)
+      throw new DnsHostError(
+        'not-supported',
+        `${where} does not implement DNS UPDATE for zone ${zone} (NOTIMP): it may be a secondary, or updates are off there (PowerDNS: dnsupdate=yes); set dns.rfc2136.server to the zone's primary`,
+      )
     default:
       throw new DnsHostError('rejected', `${where} rejected the update to zone ${zone}: ${rcodeName}`)
   }
@@ -238,5 +277,6 @@ export default {
     ],
     settings: (a) => ({server: a['rfc2136-server'], key: {name: a['tsig-key-name'], algorithm: 'hmac-sha256', secret: a['tsig-secret']}}),
   },
-  create: (settings, deps) => createRfc2136Host(settings, {zone: deps.zone, client: deps.client, timeoutMs: deps.requestTimeoutMs}),
+  notes: rfc2136Notes,
+  create: (settings, deps) => createRfc2136Host(settings, {zone: deps.zone, client: deps.client, timeoutMs: deps.requestTimeoutMs, print: deps.print}),
 } satisfies HostModule<typeof rfc2136SettingsSchema>
