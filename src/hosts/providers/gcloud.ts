@@ -4,6 +4,7 @@ import {z} from 'zod'
 import {canonicalName} from '../../dns/names.js'
 import {UserError} from '../../lib/errors.js'
 import {assertConnectionAllowed, loopbackOnly} from '../../lib/loopback-guard.js'
+import {registerSecret} from '../../lib/redact.js'
 import {resolveSecret, secretRefSchema} from '../../lib/secrets.js'
 import {formatDuration} from '../../lib/time.js'
 import {sameData, type RecordData, type RRset} from '../../zone/rrset.js'
@@ -77,6 +78,9 @@ function parseKey(text: string, from: string): ServiceAccountKey {
   }
   const key = serviceAccountKey.safeParse(json)
   if (!key.success) throw new UserError(`${from} is not a service account key (type service_account, client_email, private_key)`)
+  // The parts of the key file that are secret on their own, whatever quotes them.
+  registerSecret(key.data.private_key)
+  registerSecret(key.data.private_key_id)
   return key.data
 }
 
