@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import type {AuditReport} from '../audit/types.js'
 import {MxcutCommand} from '../lib/command.js'
 import {dnsFlags} from '../lib/flags.js'
-import {runAuditCommand, type AuditBatchJson} from '../plan/audit-domains.js'
+import type {AuditBatchJson} from '../plan/audit-domains.js'
 
 export default class Audit extends MxcutCommand {
   static override summary = 'Pre-flight checks for a cutover: every finding that could lose mail, with what to do.'
@@ -37,6 +37,7 @@ Exit status: 0 when no finding has severity error, 1 when some do, 2 on bad inpu
 
   async run(): Promise<AuditReport | AuditBatchJson> {
     const {argv, flags} = await this.parse(Audit)
+    const {runAuditCommand} = await import('../plan/audit-domains.js')
     const result = await runAuditCommand({
       domains: argv as string[],
       to: flags.to,

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {MxcutCommand} from '../lib/command.js'
 import {dnsFlags} from '../lib/flags.js'
-import {makePlans, type MadePlans} from '../plan/make.js'
+import type {MadePlans} from '../plan/make.js'
 
 export default class Plan extends MxcutCommand {
   static override summary = 'Read live DNS and write a reviewable cutover plan; changes no DNS.'
@@ -33,6 +33,7 @@ A plan is refused (exit 1, no file written) when the authoritative servers disag
 
   async run(): Promise<MadePlans['json']> {
     const {args, flags} = await this.parse(Plan)
+    const {makePlans} = await import('../plan/make.js')
     const made = await makePlans({
       configPath: args.config,
       out: flags.out,

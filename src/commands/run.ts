@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {MxcutCommand} from '../lib/command.js'
-import {dnsFlags} from '../lib/flags.js'
+import {dnsFlags, notifyFlag} from '../lib/flags.js'
 import {executeRun, type RunCommandResult} from '../run/execute.js'
 
 export default class Run extends MxcutCommand {
@@ -22,12 +22,13 @@ export default class Run extends MxcutCommand {
     yes: Flags.boolean({char: 'y', description: 'Answer every checkpoint with "continue" (unattended runs).'}),
     until: Flags.string({description: 'Stop after this step (its id, as mxcut status lists them).'}),
     detach: Flags.boolean({description: 'At a wait that is not over, exit at once and print the resume command and when to run it.'}),
+    ...notifyFlag,
     ...dnsFlags,
   }
 
   async run(): Promise<RunCommandResult> {
     const {args, flags} = await this.parse(Run)
-    const result = await executeRun(args.plan, {mode: 'run', yes: flags.yes, until: flags.until, detach: flags.detach, bin: this.config.bin, json: this.jsonEnabled(), dns: flags})
+    const result = await executeRun(args.plan, {mode: 'run', yes: flags.yes, until: flags.until, detach: flags.detach, bin: this.config.bin, json: this.jsonEnabled(), dns: flags, ...(flags.notify ? {notify: flags.notify} : {})})
     if (!this.jsonEnabled()) this.log(result.text)
     process.exitCode = result.exitCode
     return result.json

@@ -1,5 +1,4 @@
 import {MxcutCommand} from '../lib/command.js'
-import {configJsonSchema} from '../plan/config.js'
 
 export default class Schema extends MxcutCommand {
   static override summary = "Print the JSON Schema of the cutover config (for editor completion)."
@@ -12,6 +11,7 @@ export default class Schema extends MxcutCommand {
 
   async run(): Promise<void> {
     await this.parse(Schema)
+    const {configJsonSchema} = await import('../plan/config.js')
     this.log(JSON.stringify(configJsonSchema(), null, 2))
   }
 }

@@ -23,3 +23,12 @@ export const dnsFlags = {
     helpGroup: 'DNS',
   }),
 }
+
+/** --notify on the commands that run a plan. */
+export const notifyFlag = {
+  notify: Flags.string({
+    description:
+      'Tell a person when the plan needs one, drifts, fails, pauses or completes: a command (gets the event as JSON on stdin), an https:// webhook (Slack, Teams), or env:NAME holding either. Repeatable; replaces the config\'s notify:.',
+    multiple: true,
+  }),
+}

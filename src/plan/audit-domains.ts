@@ -7,7 +7,7 @@ import {parseDomain} from '../dns/names.js'
 import {dnsSettings, type DnsFlagValues} from '../dns/settings.js'
 import {UserError} from '../lib/errors.js'
 import {getProfile} from '../profiles/index.js'
-import {auditTarget, configDomains, loadConfig, type Config} from './config.js'
+import type {Config} from './config.js'
 
 export interface AuditBatchJson {
   domains: AuditReport[]
@@ -36,9 +36,11 @@ export interface AuditCommandOptions {
  * when a domain could not be audited at all.
  */
 export async function runAuditCommand(o: AuditCommandOptions): Promise<{json: AuditReport | AuditBatchJson; exitCode: number}> {
-  const config: Config | null = o.configPath ? await loadConfig(o.configPath) : null
+  // The config (and with it every DNS host's settings schema) loads only when one is given.
+  const configModule = o.configPath ? await import('./config.js') : null
+  const config: Config | null = configModule && o.configPath ? await configModule.loadConfig(o.configPath) : null
   const fromArgs = o.domains.map((d) => parseDomain(d))
-  const domains = fromArgs.length > 0 ? fromArgs : config ? configDomains(config).map((d) => d.name) : []
+  const domains = fromArgs.length > 0 ? fromArgs : config && configModule ? configModule.configDomains(config).map((d) => d.name) : []
   if (domains.length === 0) throw new UserError('give the domain to audit (mxcut audit contoso.com) or a config with --config FILE')
   const unique = [...new Set(domains)]
 
@@ -64,8 +66,8 @@ export async function runAuditCommand(o: AuditCommandOptions): Promise<{json: Au
     targetFor: (domain: string) => {
       if (!profile) return null
       // The config's per-domain values apply only when it names the same provider.
-      if (!config || getProfile(config.target.profile).id !== profile.id) return {profile}
-      const t = auditTarget(config, domain)
+      if (!config || !configModule || getProfile(config.target.profile).id !== profile.id) return {profile}
+      const t = configModule.auditTarget(config, domain)
       return {profile, overrides: {...(t.mx ? {mx: t.mx} : {}), ...(t.verification ? {verification: t.verification} : {}), ...(t.spfInclude ? {spfInclude: t.spfInclude} : {})}}
     },
   })

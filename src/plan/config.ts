@@ -5,6 +5,7 @@ import {parseDomain} from '../dns/names.js'
 import {parseResolvers, parseServer} from '../dns/server.js'
 import {hostModules, hostNames} from '../hosts/registry.js'
 import {errorMessage, UserError} from '../lib/errors.js'
+import {notifyTargetProblem} from '../lib/notify-target.js'
 import {SECRET_REF} from '../lib/secrets.js'
 import {getProfile, profileIds} from '../profiles/index.js'
 import {recordedConfigSchema, type RecordedConfig} from '../state/config.js'
@@ -118,6 +119,21 @@ const serverList = (what: string) =>
     }
   })
 
+/** Where notifications go: commands, https:// webhooks, or references to either (a webhook URL holds its token). */
+const notifyTargets = z
+  .union([z.string(), z.array(z.string()).min(1)])
+  .transform((value, ctx) => {
+    const list = typeof value === 'string' ? [value] : value
+    for (const [i, v] of list.entries()) {
+      const problem = notifyTargetProblem(v)
+      if (problem) {
+        ctx.addIssue({code: 'custom', path: typeof value === 'string' ? [] : [i], message: problem})
+        return z.NEVER
+      }
+    }
+    return list
+  })
+
 export const configSchema = z
   .strictObject({
     $schema: z.string().optional().describe('path or URL of mxcut-config.schema.json, for editors'),
@@ -176,6 +192,7 @@ export const configSchema = z
       })
       .default({host: 'manual', nameservers: []}),
     resolvers: serverList('resolver').optional().describe('resolvers to watch: IP[:PORT], https://… or google|cloudflare|quad9|opendns'),
+    notify: notifyTargets.optional().describe('tell a person when the plan needs one: a command (gets the event as JSON on stdin), an https:// webhook, or env:NAME / file:PATH holding either'),
   })
   .superRefine((c, ctx) => {
     if (c.domain === undefined && c.domains === undefined) ctx.addIssue({code: 'custom', path: ['domain'], message: 'is missing: give domain: contoso.com (or domains: [...])'})

@@ -6,6 +6,7 @@ import type {PlanState} from '../state/schema.js'
 import {watchPropagation, type WatchOptions} from '../verify/watch.js'
 import type {AuthServer} from '../zone/discover.js'
 import type {Journal, JournalEntry} from './journal.js'
+import type {RunNotice} from './notify.js'
 import type {AuditFn, Clock, Prompter, RunnerDeps, RunnerUi, Timing, VerifyFn} from './types.js'
 
 /**
@@ -34,6 +35,7 @@ export interface EffectsEnv {
   /** The sandbox has DNS only: no SMTP server to probe, whatever the plan recorded. */
   smtpProbe?: boolean
   probeTimeoutMs?: number
+  notify?: (notice: RunNotice) => void
 }
 
 export function buildRunnerDeps(env: EffectsEnv): RunnerDeps {
@@ -52,6 +54,7 @@ export function buildRunnerDeps(env: EffectsEnv): RunnerDeps {
     ...(env.interrupt ? {interrupt: env.interrupt} : {}),
     ...(env.failpoint ? {failpoint: env.failpoint} : {}),
     ...(env.timing ? {timing: env.timing} : {}),
+    ...(env.notify ? {notify: env.notify} : {}),
   }
 }
 

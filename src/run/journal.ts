@@ -32,6 +32,8 @@ export const journalEventSchema = z.enum([
   'rollback-failed',
   'verify',
   'host-check-failed',
+  'notify',
+  'notify-failed',
 ])
 export type JournalEvent = z.infer<typeof journalEventSchema>
 

@@ -10,6 +10,7 @@ import {acquireLock, type PlanLock} from './lock.js'
 import {planPaths, type PlanPaths} from '../state/paths.js'
 import {buildRunnerDeps} from './effects.js'
 import {readPlanState, writePlanState} from '../state/file.js'
+import {createNotifier, type Notifier} from './notify.js'
 import type {Clock, RunnerDeps} from './types.js'
 import {confirmPrompt, createPrompter, createUi, isInteractive} from './ui.js'
 
@@ -40,6 +41,14 @@ export interface SessionOptions {
   dns: DnsOverrides
   /** Output for people (stdout). */
   write?: (text: string) => void
+  /** Warnings for people (stderr). */
+  warn?: (line: string) => void
+  /** Notifier targets from --notify; default: the plan's config (notify:). */
+  notify?: string[]
+  /** What to type to continue this plan (for notifications). */
+  resumeCommand?: string
+  /** False in fleet runs: never ask anything, even at a terminal. */
+  prompts?: boolean
 }
 
 export interface Session {
@@ -49,6 +58,7 @@ export interface Session {
   deps: RunnerDeps
   interactive: boolean
   interrupt: AbortController
+  notifier: Notifier
   close(): Promise<void>
 }
 
@@ -81,9 +91,14 @@ export async function openSession(planPath: string, options: SessionOptions): Pr
     const client = createDnsClient({timeoutMs})
     const resolvers = parseResolvers(options.dns.resolver ?? config.resolvers ?? DEFAULT_RESOLVERS)
     const authServers = await authServersFor(plan, client, options.dns.nameserver ?? config.dns.nameservers, resolvers, timeoutMs)
-    const interactive = isInteractive()
+    const interactive = isInteractive() && options.prompts !== false
     const write = options.write ?? ((t: string) => process.stdout.write(t))
     const prompter = interactive && !options.yes ? createPrompter() : null
+    const journal = openJournal(paths.journal, {now: systemClock.now})
+    const notifier = createNotifier(options.notify ?? config.notify ?? [], {domain: plan.domain, plan: paths.plan, planId: plan.id, next: options.resumeCommand ?? null}, {
+      journal,
+      warn: options.warn ?? ((line) => process.stderr.write(`mxcut: warning: ${line}\n`)),
+    })
     const host = createHost(config.dns, {
       zone: plan.zone,
       client,
@@ -103,7 +118,8 @@ export async function openSession(planPath: string, options: SessionOptions): Pr
       ui: createUi({interactive, write}),
       prompter,
       save: (p) => writePlanState(paths.plan, p),
-      journal: openJournal(paths.journal, {now: systemClock.now}),
+      journal,
+      notify: (notice) => notifier.send(notice),
       previousJournal: await readJournal(paths.journal),
       interrupt: interrupt.signal,
       failpoint: envFailpoint(),
@@ -126,10 +142,12 @@ export async function openSession(planPath: string, options: SessionOptions): Pr
       deps,
       interactive,
       interrupt,
+      notifier,
       async close() {
         process.removeListener('SIGINT', onSigint)
         process.removeListener('SIGTERM', onSigint)
         await lock.release()
+        await notifier.flush()
       },
     }
   } catch (err) {

@@ -56,6 +56,7 @@ export const recordedConfigSchema = z.strictObject({
     })
     .default({host: 'manual', nameservers: []}),
   resolvers: z.array(z.string()).optional(),
+  notify: z.array(z.string()).optional(),
 })
 
 export type RecordedConfig = z.output<typeof recordedConfigSchema>

@@ -115,6 +115,8 @@ export const planStateSchema = z.strictObject({
   rollbackPlan: rollbackPlanSchema.optional(),
   /** Set when a person paused the run; cleared by resume. */
   pausedAt: z.string().optional(),
+  /** Who paused it: a person's pause holds until a person resumes (timers with --if-due leave it alone). */
+  pausedBy: z.enum(['person', 'until', 'no-terminal']).optional(),
   rollback: z
     .strictObject({
       status: z.enum(['running', 'done', 'failed']),
