@@ -56,16 +56,15 @@ const STATE_COLOUR: Partial<Record<FleetPlan['state'], (t: string) => string>> =
 
 export function fleetStatusText(s: FleetStatus, now: number): string {
   if (s.plans.length === 0) return `no plan files under ${s.dir} (make them with: mxcut plan CONFIG --out ${s.dir})`
-  const shown = (p: string) => relative(process.cwd(), p) || p
-  const rows = s.plans.map((p) => [
-    shown(p.path),
-    p.domain ?? '-',
-    (STATE_COLOUR[p.state] ?? ((t: string) => t))(p.state),
-    p.next?.id ?? '-',
-    p.next?.due ? formatWhen(Date.parse(p.next.due), now) : p.next ? 'now' : '-',
-    p.needsPerson ? red('yes') : 'no',
-  ])
-  const lines = [table(['plan', 'domain', 'state', 'next', 'due', 'needs a person'], rows)]
+  // Paths as found under DIR: the directory is in the command the user typed.
+  const shown = (p: string) => relative(s.dir, p) || p
+  const due = (p: FleetPlan) => {
+    if (!p.next || p.needsPerson) return '-'
+    if (p.next.due) return formatWhen(Date.parse(p.next.due), now)
+    return p.state === 'planned' ? 'when started' : 'now'
+  }
+  const rows = s.plans.map((p) => [shown(p.path), p.domain ?? '-', (STATE_COLOUR[p.state] ?? ((t: string) => t))(p.state), p.next?.id ?? '-', due(p), p.needsPerson ? red('yes') : 'no'])
+  const lines = [`plans under ${s.dir}:`, table(['plan', 'domain', 'state', 'next', 'due', 'needs a person'], rows)]
   for (const p of s.plans.filter((x) => x.needsPerson)) lines.push(`${bold(p.domain ?? shown(p.path))}: ${p.reason}`)
   const person = s.plans.filter((p) => p.needsPerson).length
   lines.push(dim(`${plural(s.plans.length, 'plan')}; ${person === 0 ? 'none needs a person' : `${plural(person, 'needs', 'need')} a person`}`))
