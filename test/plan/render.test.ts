@@ -8,6 +8,7 @@ import {loadConfig} from '../../src/plan/config.js'
 import {planCutover, type ObservedDomain} from '../../src/plan/planner.js'
 import {changeDiff, planJson, renderGantt, renderMarkdown, renderText} from '../../src/plan/render.js'
 import {questionKey} from '../../src/zone/read.js'
+import {parseBindZone} from '../../src/zone/zone-file.js'
 import type {RRset} from '../../src/zone/rrset.js'
 import {config, NOW, observed} from './fixtures.js'
 
@@ -15,17 +16,9 @@ import {config, NOW, observed} from './fixtures.js'
 function tailspin(): ObservedDomain {
   const d = 'tailspin-toys.example'
   const rrsets: Record<string, RRset | null> = {}
-  for (const line of readFileSync('plans/examples/tailspin-toys.zone', 'utf8').split('\n')) {
-    const m = /^(\S+)\s+(\d+)\s+IN\s+(\S+)\s+(.*)$/.exec(line)
-    if (!m) continue
-    const name = m[1] === '@' ? d : `${m[1]}.${d}`
-    const type = m[3]
-    const value = m[4].trim()
-    const data = type === 'MX' ? {priority: Number(value.split(/\s+/)[0]), exchange: value.split(/\s+/)[1].replace(/\.$/, '')} : type === 'TXT' ? (JSON.parse(value) as string) : value
-    const key = questionKey(name, type)
-    const set = rrsets[key] ?? {name, type, ttl: Number(m[2]), records: []}
-    set.records.push(data)
-    rrsets[key] = set
+  for (const set of parseBindZone(readFileSync('plans/examples/tailspin-toys.zone', 'utf8'), {file: 'tailspin-toys.zone'}).rrsets) {
+    if (set.type === 'NS' || /^ns\d\./.test(set.name) || (set.name === d && set.type === 'A')) continue
+    rrsets[questionKey(set.name, set.type)] = set
   }
   const finding = (code: Finding['code'], severity: Finding['severity'], subject: string, message: string): Finding => ({code, severity, subject, message})
   return {
