@@ -94,7 +94,7 @@ describe('mxcut plan against BIND', () => {
     const config = writeConfig('fabrikam-text.yaml', 'version: 1\ndomain: fabrikam.test\ntarget: {profile: custom, mx: ["10 mx.provider.test"]}\n')
     const r = await runCli(['plan', config, '--out', join(dir, 'fabrikam-text.plan.json'), ...servers()])
     expect(r.code, r.stderr).toBe(0)
-    expect(r.stdout).toMatch(/wait-old-ttl\s+wait\s+until in 1 d \(\w{3} \d{2} \w{3} \d{2}:\d{2}:\d{2}\)/)
+    expect(r.stdout).toMatch(/wait-old-ttl\s+wait\s+until in 1 d \(\w{3} \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} \S+\)/)
     expect(r.stdout).toMatch(/Plan written to .*fabrikam-text.plan.json \(mode 0600\)/)
   })
 
