@@ -53,6 +53,16 @@ const domainName = z.string().transform((value, ctx) => {
   }
 })
 
+/** An SPF include target: a host name whose labels may start with '_' (_spf.google.com). */
+const includeName = z.string().transform((value, ctx) => {
+  const name = value.trim().toLowerCase().replace(/\.$/, '')
+  if (!/^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)+$/.test(name)) {
+    ctx.addIssue({code: 'custom', message: `'${value}' is not an SPF include domain such as _spf.google.com`})
+    return z.NEVER
+  }
+  return name
+})
+
 const mxList = z
   .array(z.string().describe('"PREFERENCE HOST", e.g. "0 contoso-com.mail.protection.outlook.com"'))
   .min(1)
@@ -144,7 +154,7 @@ export const configSchema = z
       profile: profileId.meta({description: 'the provider mail moves to', examples: profileIds()}),
       mx: mxList.optional().describe("the tenant's MX value; wins over the profile's default"),
       verification: z.string().min(1).optional().describe('domain-verification TXT the target asks for, e.g. MS=ms12345678'),
-      spfInclude: domainName.optional().describe("SPF include of the target; default: the profile's"),
+      spfInclude: includeName.optional().describe("SPF include of the target; default: the profile's"),
       tenant: z
         .string()
         .regex(/^[a-z0-9-]+(\.[a-z0-9.-]+)?$/i, {message: 'must be the tenant name, e.g. contoso (of contoso.onmicrosoft.com)'})
@@ -167,7 +177,12 @@ export const configSchema = z
             }
           })
           .describe("auto: detected from today's MX"),
-        spfInclude: domainName.optional().describe('SPF include of the source, dropped by the cleanup step'),
+        spfInclude: includeName.optional().describe('SPF include of the source, dropped by the cleanup step'),
+        spfDropAtSwap: z
+          .array(includeName)
+          .min(1)
+          .optional()
+          .describe('SPF includes of the source to drop in the swap update itself, when the source stops sending: for an SPF record that would need more than 10 lookups with the target include added beside them'),
       })
       .default({profile: 'auto'}),
     strategy: z.enum(['replace', 'staged'], {message: 'must be replace or staged'}).default('replace'),

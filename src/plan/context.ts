@@ -15,6 +15,15 @@ import {resolveSource, resolveTarget, type ResolvedSource, type ResolvedTarget} 
 
 export const SPF_LOOKUP_LIMIT = 10
 
+/** What one term of an SPF record costs in DNS lookups, its includes counted through (RFC 7208 §4.6.4). */
+export interface SpfTermCost {
+  term: string
+  lookups: number
+}
+
+/** The steps that swap the MX (replace, staged): the update an SPF swap rides along with. */
+export const SWAP_STEP_IDS: readonly string[] = ['swap-mx', 'promote-target']
+
 /** What the authoritative servers of one domain served when the plan was made. */
 export interface ObservedDomain {
   domain: string
@@ -36,7 +45,7 @@ export interface ObservedDomain {
   findings: Finding[]
   audited: boolean
   /** The SPF record the plan would publish, counted through DNS by the caller (RFC 7208 §4.6.4). */
-  spfCount?: {record: string; lookups: number; problems: string[]} | null
+  spfCount?: {record: string; lookups: number; problems: string[]; terms?: SpfTermCost[]} | null
 }
 
 export interface Blocker {

@@ -7,6 +7,7 @@ import type {Config} from './config.js'
 import {addPreparation} from './preparation.js'
 import {planRollback} from './rollback.js'
 import {estimateSchedule} from './schedule.js'
+import {addSpfSwap} from './spf-swap.js'
 import {addReplaceSteps} from './strategy-replace.js'
 import {addStagedSteps} from './strategy-staged.js'
 
@@ -23,6 +24,7 @@ export function planCutover(observed: ObservedDomain, config: Config, now: Date)
   const waitRules = addPreparation(ctx, companions)
   if (config.strategy === 'replace') addReplaceSteps(ctx, waitRules)
   else addStagedSteps(ctx, waitRules)
+  addSpfSwap(ctx, companions)
   addCleanup(ctx, companions)
   recordHandles(ctx)
   // Estimated times for the review: the run starting now, every wait running out exactly.

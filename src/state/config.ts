@@ -37,7 +37,7 @@ export const recordedConfigSchema = z.strictObject({
     dkim: z.union([z.literal(false), z.array(recordedDkimSchema)]).optional(),
     autodiscover: z.boolean().default(true),
   }),
-  source: z.strictObject({profile: z.string().default('auto'), spfInclude: z.string().optional()}).default({profile: 'auto'}),
+  source: z.strictObject({profile: z.string().default('auto'), spfInclude: z.string().optional(), spfDropAtSwap: z.array(z.string()).optional()}).default({profile: 'auto'}),
   strategy: z.enum(['replace', 'staged']).default('replace'),
   ttl: z
     .strictObject({
