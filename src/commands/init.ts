@@ -29,14 +29,14 @@ export default class Init extends MxcutCommand {
 
   static override flags = {
     domain: Flags.string({description: 'Domain whose mail moves.'}),
-    to: Flags.string({description: 'Target provider profile (microsoft365, google-workspace, custom).'}),
+    to: Flags.string({description: 'Target provider profile (microsoft365 or m365, google-workspace or google, custom), as mxcut audit --to takes it.'}),
     mx: Flags.string({description: 'Target MX as "PREFERENCE HOST" (repeatable); default: the profile\'s value for the domain.', multiple: true}),
     verification: Flags.string({description: 'Domain-verification TXT the target asks for (e.g. MS=ms12345678); "" to skip.'}),
     tenant: Flags.string({description: 'Microsoft 365 tenant name (contoso of contoso.onmicrosoft.com) for the DKIM CNAMEs; "" to skip.'}),
     'dns-host': Flags.string({description: `How DNS changes are made: ${hostNames.join(', ')}.`}),
     ...hostFlags,
     'lowered-ttl': Flags.string({description: 'MX TTL during the cutover (seconds or 5m). Default 300.'}),
-    'final-ttl': Flags.string({description: "MX TTL after the cutover. Default: today's."}),
+    'final-ttl': Flags.string({description: "MX TTL after the cutover. Default: today's, read when planning (never a guess)."}),
     strategy: Flags.string({description: 'replace (default) or staged.'}),
     out: Flags.string({char: 'o', description: 'Config file to write (default plans/DOMAIN.yaml).'}),
     force: Flags.boolean({description: 'Replace an existing config file.'}),
@@ -45,8 +45,7 @@ export default class Init extends MxcutCommand {
 
   async run(): Promise<{config: string; domain: string}> {
     const {flags} = await this.parse(Init)
-    const settings = dnsSettings(flags)
-    const client = createDnsClient({timeoutMs: settings.timeoutMs})
+    const client = createDnsClient({timeoutMs: flags.timeout})
     const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY) && !this.jsonEnabled()
     const prompter: Prompter | null = interactive
       ? {
@@ -55,11 +54,8 @@ export default class Init extends MxcutCommand {
           note: (text) => this.log(text),
         }
       : null
-    const answers = {
-      ...(await collectAnswers(flags, prompter, async (domain) => (await inspectDomain(domain, {client, ...settings})).report)),
-      resolvers: flags.resolver,
-      nameservers: flags.nameserver,
-    }
+    const read = async (domain: string, resolvers: string[]) => (await inspectDomain(domain, {client, ...dnsSettings({...flags, resolver: resolvers})})).report
+    const answers = await collectAnswers(flags, prompter, read, (text) => process.stderr.write(`mxcut: ${text}\n`))
     const path = flags.out ?? join('plans', `${answers.domain}.yaml`)
     const text = configYaml(answers, path)
     if (!flags.force) {

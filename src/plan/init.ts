@@ -7,7 +7,9 @@ import {formatSeconds} from '../lib/time.js'
 import {detectProfile, getProfile, PROFILES} from '../profiles/index.js'
 import type {InspectReport} from '../zone/inspect.js'
 import {parseMx} from '../zone/rrset.js'
+import {DEFAULT_RESOLVERS, parseResolvers} from '../dns/server.js'
 import {parseConfigText, parseDurationText} from './config.js'
+import {RESOLVER_TTL_FLOOR} from './preparation.js'
 
 /**
  * `mxcut init`: the questions, their flags, and the defaults read from live
@@ -25,6 +27,8 @@ export interface InitFlags {
   'lowered-ttl'?: string
   'final-ttl'?: string
   strategy?: string
+  resolver?: string[]
+  nameserver?: string[]
   /** The hosts' own flags (--tsig-secret, …), as their modules name them. */
   [hostFlag: string]: unknown
 }
@@ -102,7 +106,14 @@ async function askHost(host: HostModule, ask: Ask): Promise<unknown> {
  * Asks (or takes from flags) every answer. `read` reads today's DNS for the
  * domain; its failure only removes the defaults it would have given.
  */
-export async function collectAnswers(flags: InitFlags, prompter: Prompter | null, read: (domain: string) => Promise<InspectReport>): Promise<InitAnswers> {
+export async function collectAnswers(
+  input: InitFlags,
+  prompter: Prompter | null,
+  read: (domain: string, resolvers: string[]) => Promise<InspectReport>,
+  warn: (text: string) => void = () => undefined,
+): Promise<InitAnswers> {
+  // --to takes the names audit --to takes (m365, google, …): the menu's ids are what a profile is called.
+  const flags: InitFlags = typeof input.to === 'string' ? {...input, to: getProfile(input.to).id} : input
   const ask: Ask = async (flag, q) => {
     const given = flags[flag]
     if (typeof given === 'string') {
@@ -129,11 +140,15 @@ export async function collectAnswers(flags: InitFlags, prompter: Prompter | null
   }
 
   const domain = parseDomain(await ask('domain', {message: 'Domain whose mail moves:', check: (v) => parseDomain(v)}))
+  const resolvers = await askResolvers(flags, prompter)
   let report: InspectReport | null = null
   try {
-    report = await read(domain)
+    report = await read(domain, resolvers.list)
   } catch (err) {
-    prompter?.note(`Could not read today's DNS of ${domain} (${errorMessage(err)}); continuing without its defaults.`)
+    // Without today's DNS nothing is guessed: the TTLs are read again when planning.
+    const text = `Could not read today's DNS of ${domain} (${errorMessage(err)}); continuing without its defaults. Check the resolvers (--resolver) or name the authoritative servers (--nameserver).`
+    if (prompter) prompter.note(text)
+    else warn(text)
   }
   const todayMx = report ? (report.mx.nullMx ? 'null MX (0 .)' : report.mx.records.map((m) => `${m.priority} ${m.exchange}`).join(', ') || 'none') : null
   const source = report ? detectProfile(report.mx.records.map((m) => m.exchange)) : null
@@ -178,11 +193,17 @@ export async function collectAnswers(flags: InitFlags, prompter: Prompter | null
   const hostSettings = await askHost(host, ask)
 
   const loweredText = await ask('lowered-ttl', {message: 'MX TTL during the cutover (seconds or 5m):', default: '300', check: checkTtl('lowered-ttl')})
+  if ((parseDurationText(loweredText) ?? 300) < RESOLVER_TTL_FLOOR) {
+    const text = `A lowered TTL under ${RESOLVER_TTL_FLOOR} s is clamped up by many resolvers (cache-min-ttl): caches may keep the old MX longer than it says; 60 to 300 s is honoured.`
+    if (prompter) prompter.note(text)
+    else warn(text)
+  }
   const observedTtl = report?.mx.ttl ?? null
+  // Never a guessed number: today's TTL when it was read, else empty (the planner reads it live).
   const finalText = await ask('final-ttl', {
-    message: 'MX TTL after the cutover:',
-    default: observedTtl !== null ? String(observedTtl) : '3600',
-    check: checkTtl('final-ttl'),
+    message: observedTtl !== null ? 'MX TTL after the cutover:' : "MX TTL after the cutover (empty: today's, read when planning):",
+    default: observedTtl !== null ? String(observedTtl) : '',
+    check: (v) => (v.trim() === '' ? undefined : checkTtl('final-ttl')(v)),
   })
   const strategy = (await choose('strategy', {
     message: 'Strategy:',
@@ -193,7 +214,7 @@ export async function collectAnswers(flags: InitFlags, prompter: Prompter | null
     ],
   })) as 'replace' | 'staged'
 
-  const final = parseDurationText(finalText)
+  const final = finalText.trim() === '' ? null : parseDurationText(finalText)
   let lowered = parseDurationText(loweredText) ?? 300
   // A TTL already below the lowered one stays where it is (the planner then skips the lowering).
   if (final !== null && lowered > final) lowered = final
@@ -209,7 +230,34 @@ export async function collectAnswers(flags: InitFlags, prompter: Prompter | null
     final: final !== null && final === observedTtl ? null : final,
     strategy,
     today: report ? {mx: todayMx ?? 'none', ttl: observedTtl, source: source?.name ?? null} : null,
+    ...(resolvers.explicit ? {resolvers: resolvers.list} : {}),
+    ...(flags.nameserver?.length ? {nameservers: flags.nameserver} : {}),
   }
+}
+
+/**
+ * Which resolvers to read today's DNS through and to watch during the
+ * cutover: --resolver, or asked (the public set proposed, or none with
+ * --nameserver); never silently the public ones in a terminal.
+ */
+async function askResolvers(flags: InitFlags, prompter: Prompter | null): Promise<{list: string[]; explicit: boolean}> {
+  const check = (list: string[]) => {
+    if (list.length > 0) parseResolvers(list)
+  }
+  if (flags.resolver?.length) {
+    check(flags.resolver)
+    return {list: flags.resolver, explicit: true}
+  }
+  const fallback = flags.nameserver?.length ? [] : DEFAULT_RESOLVERS
+  if (!prompter) return {list: fallback, explicit: false}
+  const split = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean)
+  prompter.note('mxcut reads today\'s DNS through resolvers and watches them during the cutover: IP[:PORT], https://… (DoH), or google, cloudflare, quad9, opendns; comma-separated, empty for none.')
+  const answer = await prompter.input({
+    message: 'Resolvers to use:',
+    default: fallback.join(', '),
+    validate: validator((v) => check(split(v))),
+  })
+  return {list: split(answer), explicit: true}
 }
 
 const q = (v: string) => JSON.stringify(v)
