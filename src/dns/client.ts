@@ -9,7 +9,8 @@ import {canonicalName} from './names.js'
 import {fromAnswer, type Rr} from './records.js'
 import {dohExchange} from './doh.js'
 import type {DnsServer, ServerSpec} from './server.js'
-import {tcpExchange as transportTcp, udpExchange as transportUdp} from './transport.js'
+import {tcpExchange as transportTcp} from './transport.js'
+import {pooledUdpExchange} from './udp-pool.js'
 import {DnsTimeout} from './timeout.js'
 
 /**
@@ -225,10 +226,19 @@ function answerTo(request: Packet, transportName: string): {accept: (msg: Buffer
   }
 }
 
+/** UDP over the pooled sockets (src/dns/udp-pool.ts): the pool picks the ID, unique on its socket. */
 async function udpExchange(server: DnsServer, request: Packet, timeoutMs: number, signal?: AbortSignal): Promise<DecodedPacket> {
-  const answer = answerTo(request, 'udp')
-  await transportUdp(server, packet.encode(request), {timeoutMs, signal, accept: answer.accept})
-  return answer.response()
+  let answer: ReturnType<typeof answerTo> | null = null
+  await pooledUdpExchange(
+    server,
+    (id) => {
+      const sent = {...request, id}
+      answer = answerTo(sent, 'udp')
+      return packet.encode(sent)
+    },
+    {timeoutMs, signal, accept: (msg) => answer !== null && answer.accept(msg)},
+  )
+  return (answer as ReturnType<typeof answerTo> | null)!.response()
 }
 
 async function tcpExchange(server: DnsServer, request: Packet, timeoutMs: number, signal?: AbortSignal): Promise<DecodedPacket> {
