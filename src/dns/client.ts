@@ -3,7 +3,7 @@ import {setMaxListeners} from 'node:events'
 import * as packet from 'dns-packet'
 import type {DecodedPacket, Packet, RecordType} from 'dns-packet'
 import pLimit from 'p-limit'
-import {assertConnectionAllowed, LoopbackOnlyError} from '../lib/loopback-guard.js'
+import {LoopbackOnlyError} from '../lib/loopback-guard.js'
 import {errorMessage} from '../lib/errors.js'
 import {canonicalName} from './names.js'
 import {fromAnswer, type Rr} from './records.js'
@@ -97,7 +97,7 @@ export async function query(
   const started = performance.now()
   const base = {server, name: qname, type, aa: false, ra: false, answers: [], authorities: [], additionals: []}
 
-  if (server.kind === 'dns') assertConnectionAllowed('DNS', server.address)
+  // UDP (src/dns/udp-pool.ts) and TCP (src/dns/transport.ts) check the loopback guard themselves.
   // One signal often cancels dozens of queries in flight (a verify round), each listening
   // for the abort until it ends; Node would warn of a leak past ten listeners.
   if (options.signal) setMaxListeners(0, options.signal)

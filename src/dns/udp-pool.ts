@@ -1,4 +1,4 @@
-import {randomInt} from 'node:crypto'
+import {randomFillSync} from 'node:crypto'
 import dgram from 'node:dgram'
 import net from 'node:net'
 import {assertConnectionAllowed} from '../lib/loopback-guard.js'
@@ -34,6 +34,8 @@ interface PooledSocket {
   waiters: Map<number, Waiter>
   uses: number
   closed: boolean
+  /** connect() finished: send at once, without waiting on `ready`. */
+  connected: boolean
   idle: NodeJS.Timeout | null
 }
 
@@ -59,7 +61,7 @@ function open(server: DnsServer, key: string): PooledSocket {
   const socket = dgram.createSocket(net.isIPv6(server.address) ? 'udp6' : 'udp4')
   // Idle pooled sockets never keep the process alive; a query's own timer does while it waits.
   socket.unref()
-  const ps: PooledSocket = {key, socket, ready: Promise.resolve(), waiters: new Map(), uses: 0, closed: false, idle: null}
+  const ps: PooledSocket = {key, socket, ready: Promise.resolve(), waiters: new Map(), uses: 0, closed: false, connected: false, idle: null}
   // An ICMP port unreachable arrives as an error on a connected socket: every query on it fails at once, as a refused connection should.
   socket.on('error', (err) => close(ps, err))
   socket.on('message', (msg) => {
@@ -76,6 +78,7 @@ function open(server: DnsServer, key: string): PooledSocket {
     socket.once('error', reject)
     socket.connect(server.port, server.address, () => {
       socket.removeListener('error', reject)
+      ps.connected = true
       resolve()
     })
   })
@@ -106,9 +109,21 @@ function release(ps: PooledSocket): void {
   ps.idle.unref()
 }
 
+/** Query IDs from the CSPRNG, drawn a batch at a time (one call per 4096 IDs rather than per query). */
+const idBatch = new Uint16Array(4096)
+let idNext = idBatch.length
+
+function randomId(): number {
+  if (idNext === idBatch.length) {
+    randomFillSync(idBatch)
+    idNext = 0
+  }
+  return idBatch[idNext++]
+}
+
 function freshId(ps: PooledSocket): number {
   for (;;) {
-    const id = randomInt(0, 65536)
+    const id = randomId()
     if (!ps.waiters.has(id)) return id
   }
 }
@@ -153,8 +168,10 @@ export function pooledUdpExchange(server: DnsServer, build: (id: number) => Buff
     } catch (err) {
       return finish(err instanceof Error ? err : new Error(String(err)))
     }
+    // No send callback: a send error arrives as the socket's 'error' event, which fails every query on it.
+    if (ps.connected) return ps.socket.send(message)
     ps.ready.then(
-      () => ps.socket.send(message, (err) => err && finish(err)),
+      () => ps.socket.send(message),
       (err: unknown) => finish(err instanceof Error ? err : new Error(String(err))),
     )
   })
