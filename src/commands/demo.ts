@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import {MxcutCommand} from '../lib/command.js'
 import {configDomains, loadConfig} from '../plan/config.js'
 import {DEMO_CONFIG, demoStartingState} from '../sandbox/demo.js'

@@ -1,4 +1,4 @@
-import {Args} from '@oclif/core'
+import * as Args from '@oclif/core/args'
 import {parseDomain} from '../dns/names.js'
 import {MxcutCommand} from '../lib/command.js'
 import {dnsSettings} from '../dns/settings.js'

@@ -1,4 +1,5 @@
-import {Args, Flags} from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 import {MxcutCommand} from '../lib/command.js'
 import {dnsFlags, notifyFlag} from '../lib/flags.js'
 import {executeRun, type RunCommandResult} from '../run/execute.js'

@@ -1,4 +1,5 @@
-import {Command, Flags} from '@oclif/core'
+import {Command} from '@oclif/core/command'
+import * as Flags from '@oclif/core/flags'
 import {errorMessage, UserError} from './errors.js'
 import {closest} from './suggest.js'
 

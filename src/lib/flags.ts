@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 
 /** The DNS flags shared by every command that reads DNS. */
 export const dnsFlags = {
