@@ -29,7 +29,10 @@ export abstract class MxcutCommand extends Command {
     process.exitCode = exitCode
     const debug = this.argv.includes('--debug') || Boolean(process.env.MXCUT_DEBUG)
     const known = err instanceof UserError || err.oclif !== undefined
-    let message = err.oclif && !(err instanceof UserError) ? this.parseProblem(err) : (errorMessage(err).split('\n').map((l) => l.trim()).find(Boolean) ?? 'unknown error')
+    const parseError = err.oclif !== undefined && !(err instanceof UserError)
+    // The arguments were read, and refused: oclif must not add its "did not parse its arguments" warning (NODE_ENV=test or development).
+    if (parseError) this.parsed = true
+    let message = parseError ? this.parseProblem(err) : (errorMessage(err).split('\n').map((l) => l.trim()).find(Boolean) ?? 'unknown error')
     if (!known) message = `internal error: ${message} (run again with --debug for the stack trace)`
     if (this.jsonEnabled()) {
       this.logJson({error: {message, exitCode}})
