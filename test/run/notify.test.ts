@@ -142,3 +142,12 @@ test('targets are checked as the config and --notify take them, and shown withou
   expect(describeTarget('https://hooks.example.net/services/T/B/token')).toBe('https://hooks.example.net/…')
   expect(describeTarget('env:SLACK_URL')).toBe('env:SLACK_URL')
 })
+
+test('notify: in the config is one target or a list, checked like --notify, and recorded in the plan', async () => {
+  const {parseConfig, recordedConfig} = await import('../../src/plan/config.js')
+  const base = {version: 1, domain: 'contoso.test', target: {profile: 'google-workspace'}}
+  const one = parseConfig({...base, notify: 'logger -t mxcut'}, 'c.yaml')
+  expect(one.notify).toEqual(['logger -t mxcut'])
+  expect(recordedConfig(parseConfig({...base, notify: ['env:SLACK_URL', 'https://hooks.example.net/x']}, 'c.yaml')).notify).toEqual(['env:SLACK_URL', 'https://hooks.example.net/x'])
+  expect(() => parseConfig({...base, notify: ['http://hooks.example.net/x']}, 'c.yaml')).toThrow('c.yaml: notify[0] webhooks must use https:// (plain http only to this machine)')
+})
