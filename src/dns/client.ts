@@ -138,7 +138,7 @@ function buildQuery(name: string, type: RecordType, options: QueryOptions): Pack
   const payload = options.ednsPayload ?? 1232
   return {
     type: 'query',
-    // RFC 5452: an unpredictable ID (with a fresh random source port per query).
+    // RFC 5452: an unpredictable ID (over UDP the socket pool gives one unique on its socket, on a random source port).
     id: randomInt(0, 65536),
     flags: options.recursion === false ? 0 : packet.RECURSION_DESIRED,
     questions: [{type, name, class: 'IN'}],
@@ -232,9 +232,10 @@ async function udpExchange(server: DnsServer, request: Packet, timeoutMs: number
   await pooledUdpExchange(
     server,
     (id) => {
-      const sent = {...request, id}
-      answer = answerTo(sent, 'udp')
-      return packet.encode(sent)
+      // The request is built for this attempt alone: take the pool's ID in place.
+      request.id = id
+      answer = answerTo(request, 'udp')
+      return packet.encode(request)
     },
     {timeoutMs, signal, accept: (msg) => answer !== null && answer.accept(msg)},
   )
