@@ -7,7 +7,7 @@ if (process.argv.length === 3 && process.argv[2] === '--version') {
   const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
   process.stdout.write(`${pjson.name}/${pjson.version} ${process.platform}-${process.arch} node-${process.version}\n`)
 } else {
-  // Only what running a command needs: the index of @oclif/core loads help and ux besides.
-  const {execute} = await import('@oclif/core/execute')
+  // oclif from the bundle the commands use too (bin/bundle.js): one file, one copy of its classes.
+  const {execute} = await import('../dist/lib/oclif.js')
   await execute({dir: import.meta.url})
 }

@@ -1,4 +1,4 @@
-import * as Flags from '@oclif/core/flags'
+import {Flags} from '../lib/oclif.js'
 import {MxcutCommand} from '../lib/command.js'
 import {configDomains, loadConfig} from '../plan/config.js'
 import {DEMO_CONFIG, demoStartingState} from '../sandbox/demo.js'

@@ -1,4 +1,4 @@
-import * as Flags from '@oclif/core/flags'
+import {Flags} from '../lib/oclif.js'
 import type {Interfaces} from '@oclif/core'
 import {input, select} from '@inquirer/prompts'
 import {mkdir, readFile, writeFile} from 'node:fs/promises'

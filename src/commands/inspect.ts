@@ -1,4 +1,4 @@
-import * as Args from '@oclif/core/args'
+import {Args} from '../lib/oclif.js'
 import {parseDomain} from '../dns/names.js'
 import {MxcutCommand} from '../lib/command.js'
 import {dnsSettings} from '../dns/settings.js'

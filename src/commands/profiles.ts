@@ -1,4 +1,4 @@
-import * as Flags from '@oclif/core/flags'
+import {Flags} from '../lib/oclif.js'
 import {parseDomain} from '../dns/names.js'
 import {MxcutCommand} from '../lib/command.js'
 import {describeProfile, renderProfiles, type ProfileDescription} from '../profiles/describe.js'

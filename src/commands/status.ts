@@ -1,4 +1,4 @@
-import * as Args from '@oclif/core/args'
+import {Args} from '../lib/oclif.js'
 import {MxcutCommand} from '../lib/command.js'
 import {fleetStatus, fleetStatusText, type FleetStatus} from '../run/fleet.js'
 import {statusText} from '../run/report.js'

@@ -1,5 +1,4 @@
-import {Command} from '@oclif/core/command'
-import * as Flags from '@oclif/core/flags'
+import {Command, Flags} from './oclif.js'
 import {errorMessage, UserError} from './errors.js'
 import {closest} from './suggest.js'
 

@@ -1,4 +1,4 @@
-import * as Flags from '@oclif/core/flags'
+import {Flags} from './oclif.js'
 
 /** The DNS flags shared by every command that reads DNS. */
 export const dnsFlags = {
