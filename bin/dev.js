@@ -10,6 +10,7 @@ import {execute, Plugin} from '@oclif/core'
 const root = fileURLToPath(new URL('..', import.meta.url))
 const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
 pjson.oclif.commands = './src/commands'
+pjson.oclif.hooks = Object.fromEntries(Object.entries(pjson.oclif.hooks ?? {}).map(([k, v]) => [k, v.replace('./dist/', './src/').replace(/\.js$/, '.ts')]))
 const plugin = new Plugin({root, pjson, isRoot: true, ignoreManifest: true})
 await plugin.load()
 

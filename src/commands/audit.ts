@@ -1,8 +1,8 @@
-import {Args, Flags} from '@oclif/core'
+import {Args, Flags} from '../lib/oclif.js'
 import type {AuditReport} from '../audit/types.js'
 import {MxcutCommand} from '../lib/command.js'
 import {dnsFlags} from '../lib/flags.js'
-import {runAuditCommand, type AuditBatchJson} from '../plan/audit-domains.js'
+import type {AuditBatchJson} from '../plan/audit-domains.js'
 
 export default class Audit extends MxcutCommand {
   static override summary = 'Pre-flight checks for a cutover: every finding that could lose mail, with what to do.'
@@ -16,6 +16,7 @@ Exit status: 0 when no finding has severity error, 1 when some do, 2 on bad inpu
     '<%= config.bin %> <%= command.id %> contoso.com --to google-workspace --no-smtp --json',
     '<%= config.bin %> <%= command.id %> --config plans/contoso.com.yaml',
     '<%= config.bin %> <%= command.id %> contoso.com fabrikam.com --to microsoft365 --resolver 1.1.1.1 --concurrency 16',
+    '<%= config.bin %> <%= command.id %> --domains-file tenant-domains.txt --to microsoft365 --csv > audit.csv',
   ]
 
   static override strict = false
@@ -32,13 +33,18 @@ Exit status: 0 when no finding has severity error, 1 when some do, 2 on bad inpu
     'probe-timeout': Flags.integer({description: 'Milliseconds to wait for each SMTP reply and for the MTA-STS policy.', default: 10000, min: 100, max: 300000}),
     'mta-sts-port': Flags.integer({description: 'Port of the MTA-STS policy host (443 in real use).', default: 443, min: 1, max: 65535, hidden: true}),
     concurrency: Flags.integer({description: 'Domains audited at once.', default: 8, min: 1, max: 256}),
+    'domains-file': Flags.string({description: 'Audit the domains listed in this file, one a line (# comments); - reads standard input. --json then always gives the batch shape.'}),
+    csv: Flags.boolean({description: 'Print CSV instead of the report: domain,status,severity,code,subject,message, one row per finding (every domain appears).', exclusive: ['json']}),
     ...dnsFlags,
   }
 
   async run(): Promise<AuditReport | AuditBatchJson> {
     const {argv, flags} = await this.parse(Audit)
+    const {runAuditCommand} = await import('../plan/audit-domains.js')
     const result = await runAuditCommand({
       domains: argv as string[],
+      ...(flags['domains-file'] ? {domainsFile: flags['domains-file']} : {}),
+      csv: flags.csv,
       to: flags.to,
       configPath: flags.config,
       smtp: flags.smtp,

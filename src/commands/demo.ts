@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import {Flags} from '../lib/oclif.js'
 import {MxcutCommand} from '../lib/command.js'
 import {configDomains, loadConfig} from '../plan/config.js'
 import {DEMO_CONFIG, demoStartingState} from '../sandbox/demo.js'
@@ -10,7 +10,7 @@ export default class Demo extends MxcutCommand {
 
   static override description = `Needs no DNS server, no domain and no network: the example company's DNS is loaded into the in-process sandbox on loopback, the plan is made from what the sandbox serves (exactly as mxcut plan reads live DNS), and every step runs through the real runner on a simulated clock, so the hour-long wait takes a moment. Shows each step as a real run prints it, then when each resolver picked up the new MX, where the simulated senders' mail went, and the final records.
 
-The config is ${'plans/examples/tailspin-toys.yaml'}; run the same on your own config with mxcut rehearse.`
+The config is plans/examples/tailspin-toys.yaml and the company's DNS today is plans/examples/tailspin-toys.zone: mxcut rehearse plans/examples/tailspin-toys.yaml --zone plans/examples/tailspin-toys.zone runs the same. Run it on your own config with mxcut rehearse.`
 
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json']
 
@@ -26,7 +26,7 @@ The config is ${'plans/examples/tailspin-toys.yaml'}; run the same on your own c
     const config = await loadConfig(DEMO_CONFIG)
     const reports: RehearsalReport[] = []
     for (const entry of configDomains(config)) {
-      const start = demoStartingState(config, entry.name)
+      const start = await demoStartingState(entry.name)
       write(`mxcut demo: ${entry.name} moves its mail to Microsoft 365, rehearsed in the sandbox on loopback (simulated time; nothing leaves this machine)`)
       const {report} = await rehearse({
         start,

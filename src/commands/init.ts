@@ -1,4 +1,5 @@
-import {Flags, type Interfaces} from '@oclif/core'
+import {Flags} from '../lib/oclif.js'
+import type {Interfaces} from '@oclif/core'
 import {input, select} from '@inquirer/prompts'
 import {mkdir, readFile, writeFile} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
@@ -31,7 +32,7 @@ export default class Init extends MxcutCommand {
 
   static override flags = {
     domain: Flags.string({description: 'Domain whose mail moves.'}),
-    to: Flags.string({description: 'Target provider profile (microsoft365, google-workspace, custom).'}),
+    to: Flags.string({description: 'Target provider profile (microsoft365 or m365, google-workspace or google, custom, … see mxcut profiles), as mxcut audit --to takes it.'}),
     mx: Flags.string({description: 'Target MX as "PREFERENCE HOST" (repeatable), copied from the provider; without it the config leaves target.mx out and the plan uses the profile\'s documented value (or the tenant\'s, with --graph-token).', multiple: true}),
     verification: Flags.string({description: 'Domain-verification TXT the target asks for (e.g. MS=ms12345678); "" to skip.'}),
     dkim: Flags.string({description: 'DKIM record copied from the provider as SELECTOR=VALUE (repeatable), e.g. selector1=<Selector1CNAME>; without it DKIM is left out of the plan (target.dkim: false).', multiple: true}),
@@ -41,7 +42,7 @@ export default class Init extends MxcutCommand {
     'dns-host': Flags.string({description: `How DNS changes are made: ${hostNames.join(', ')}.`}),
     ...hostFlags,
     'lowered-ttl': Flags.string({description: 'MX TTL during the cutover (seconds or 5m). Default 300.'}),
-    'final-ttl': Flags.string({description: "MX TTL after the cutover. Default: today's."}),
+    'final-ttl': Flags.string({description: "MX TTL after the cutover. Default: today's, read when planning (never a guess)."}),
     strategy: Flags.string({description: 'replace (default) or staged.'}),
     out: Flags.string({char: 'o', description: 'Config file to write (default plans/DOMAIN.yaml).'}),
     force: Flags.boolean({description: 'Replace an existing config file.'}),
@@ -50,8 +51,7 @@ export default class Init extends MxcutCommand {
 
   async run(): Promise<{config: string; domain: string}> {
     const {flags} = await this.parse(Init)
-    const settings = dnsSettings(flags)
-    const client = createDnsClient({timeoutMs: settings.timeoutMs})
+    const client = createDnsClient({timeoutMs: flags.timeout})
     const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY) && !this.jsonEnabled()
     const prompter: Prompter | null = interactive
       ? {
@@ -60,16 +60,11 @@ export default class Init extends MxcutCommand {
           note: (text) => this.log(text),
         }
       : null
+    const read = async (domain: string, resolvers: string[]) => (await inspectDomain(domain, {client, ...dnsSettings({...flags, resolver: resolvers})})).report
+    const readTenant = (domain: string, token: string) => readTenantRecords(domain, {token, ...(flags['graph-endpoint'] ? {endpoint: flags['graph-endpoint']} : {})}, {field: '--graph-token'})
     const answers = {
-      ...(await collectAnswers(
-        flags,
-        prompter,
-        async (domain) => (await inspectDomain(domain, {client, ...settings})).report,
-        (domain, token) => readTenantRecords(domain, {token, ...(flags['graph-endpoint'] ? {endpoint: flags['graph-endpoint']} : {})}, {field: '--graph-token'}),
-      )),
+      ...(await collectAnswers(flags, prompter, read, readTenant, (text) => process.stderr.write(`mxcut: ${text}\n`))),
       graphEndpoint: flags['graph-endpoint'] ?? null,
-      resolvers: flags.resolver,
-      nameservers: flags.nameserver,
     }
     const path = flags.out ?? join('plans', `${answers.domain}.yaml`)
     const text = configYaml(answers, path)

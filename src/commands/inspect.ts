@@ -1,11 +1,9 @@
-import {Args} from '@oclif/core'
-import {createDnsClient} from '../dns/client.js'
+import {Args} from '../lib/oclif.js'
 import {parseDomain} from '../dns/names.js'
 import {MxcutCommand} from '../lib/command.js'
 import {dnsSettings} from '../dns/settings.js'
 import {dnsFlags} from '../lib/flags.js'
-import {inspectDomain, type InspectReport} from '../zone/inspect.js'
-import {renderInspect} from '../zone/inspect-render.js'
+import type {InspectReport} from '../zone/inspect.js'
 
 export default class Inspect extends MxcutCommand {
   static override summary = "Show a domain's mail DNS as each authoritative server serves it."
@@ -29,6 +27,7 @@ export default class Inspect extends MxcutCommand {
     const {args, flags} = await this.parse(Inspect)
     const domain = parseDomain(args.domain)
     const settings = dnsSettings(flags)
+    const [{createDnsClient}, {inspectDomain}, {renderInspect}] = await Promise.all([import('../dns/client.js'), import('../zone/inspect.js'), import('../zone/inspect-render.js')])
     const client = createDnsClient({timeoutMs: settings.timeoutMs})
     const {report} = await inspectDomain(domain, {client, ...settings})
     if (!this.jsonEnabled()) this.log(renderInspect(report))

@@ -1,7 +1,7 @@
-import {Args, Flags} from '@oclif/core'
+import {Args, Flags} from '../lib/oclif.js'
 import {MxcutCommand} from '../lib/command.js'
 import {dnsFlags} from '../lib/flags.js'
-import {makePlans, type MadePlans} from '../plan/make.js'
+import type {MadePlans} from '../plan/make.js'
 
 export default class Plan extends MxcutCommand {
   static override summary = 'Read live DNS and write a reviewable cutover plan; changes no DNS.'
@@ -15,6 +15,7 @@ A plan is refused (exit 1, no file written) when the authoritative servers disag
     '<%= config.bin %> <%= command.id %> plans/contoso.com.yaml --format md > change-ticket.md',
     '<%= config.bin %> <%= command.id %> plans/contoso.com.yaml --out /tmp/contoso.plan.json --nameserver 192.0.2.53',
     '<%= config.bin %> <%= command.id %> plans/tenant.yaml --out plans/  # several domains: one file each',
+    '<%= config.bin %> <%= command.id %> plans/examples/tailspin-toys.yaml --zone plans/examples/tailspin-toys.zone --format md  # offline, before anyone has access',
   ]
 
   static override args = {
@@ -27,12 +28,18 @@ A plan is refused (exit 1, no file written) when the authoritative servers disag
     force: Flags.boolean({description: 'Replace a plan file even when its run has started.'}),
     audit: Flags.boolean({description: 'Run the audit and fold its findings into the plan.', default: true, allowNo: true}),
     smtp: Flags.boolean({description: "Probe the target's SMTP servers during the audit (port 25 is often blocked from admin networks; the run probes again)."}),
+    zone: Flags.string({
+      char: 'z',
+      description: 'Plan from this zone file instead of live DNS (BIND master file, octoDNS YAML, or `dnscontrol get-zones --format=zone`); one per domain of the config, in its order. No audit runs; the run still reads live DNS before every change.',
+      multiple: true,
+    }),
     'mta-sts-port': Flags.integer({description: 'Port of the MTA-STS policy host (tests).', hidden: true}),
     ...dnsFlags,
   }
 
   async run(): Promise<MadePlans['json']> {
     const {args, flags} = await this.parse(Plan)
+    const {makePlans} = await import('../plan/make.js')
     const made = await makePlans({
       configPath: args.config,
       out: flags.out,
@@ -40,6 +47,7 @@ A plan is refused (exit 1, no file written) when the authoritative servers disag
       force: flags.force,
       audit: {audit: flags.audit, smtp: flags.smtp === true, ...(flags['mta-sts-port'] ? {httpsPort: flags['mta-sts-port']} : {})},
       dns: flags,
+      ...(flags.zone ? {zones: flags.zone} : {}),
     })
     if (!this.jsonEnabled()) this.log(made.review)
     if (made.refusal) {

@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import {Flags} from '../lib/oclif.js'
 import {parseDomain} from '../dns/names.js'
 import {MxcutCommand} from '../lib/command.js'
 import {describeProfile, renderProfiles, type ProfileDescription} from '../profiles/describe.js'

@@ -1,6 +1,6 @@
-import {Args, Flags} from '@oclif/core'
+import {Args, Flags} from '../lib/oclif.js'
 import {MxcutCommand} from '../lib/command.js'
-import {dnsFlags} from '../lib/flags.js'
+import {dnsFlags, notifyFlag} from '../lib/flags.js'
 import {executeRollback, type RunCommandResult} from '../run/execute.js'
 
 export default class Rollback extends MxcutCommand {
@@ -16,12 +16,13 @@ export default class Rollback extends MxcutCommand {
 
   static override flags = {
     yes: Flags.boolean({char: 'y', description: 'Roll back without asking.'}),
+    ...notifyFlag,
     ...dnsFlags,
   }
 
   async run(): Promise<RunCommandResult> {
     const {args, flags} = await this.parse(Rollback)
-    const result = await executeRollback(args.plan, {yes: flags.yes, bin: this.config.bin, json: this.jsonEnabled(), dns: flags})
+    const result = await executeRollback(args.plan, {yes: flags.yes, bin: this.config.bin, json: this.jsonEnabled(), dns: flags, ...(flags.notify ? {notify: flags.notify} : {})})
     if (!this.jsonEnabled()) this.log(result.text)
     process.exitCode = result.exitCode
     return result.json

@@ -1,6 +1,6 @@
-import {Args, Flags} from '@oclif/core'
+import {Args, Flags} from '../lib/oclif.js'
 import {MxcutCommand} from '../lib/command.js'
-import {dnsFlags} from '../lib/flags.js'
+import {dnsFlags, notifyFlag} from '../lib/flags.js'
 import {executeRun, type RunCommandResult} from '../run/execute.js'
 
 export default class Run extends MxcutCommand {
@@ -24,12 +24,13 @@ export default class Run extends MxcutCommand {
     until: Flags.string({description: 'Stop after this step (its id, as mxcut status lists them).'}),
     detach: Flags.boolean({description: 'At a wait that is not over, exit at once and print the resume command and when to run it.'}),
     digest: Flags.string({description: 'Refuse the plan (exit 2, nothing done) unless its digest is this one: the digest mxcut plan printed and the reviewer approved (the 12 hex digits reviews show, all 64, or any prefix of at least 8).'}),
+    ...notifyFlag,
     ...dnsFlags,
   }
 
   async run(): Promise<RunCommandResult> {
     const {args, flags} = await this.parse(Run)
-    const result = await executeRun(args.plan, {mode: 'run', yes: flags.yes, until: flags.until, detach: flags.detach, bin: this.config.bin, digest: flags.digest, json: this.jsonEnabled(), dns: flags})
+    const result = await executeRun(args.plan, {mode: 'run', yes: flags.yes, until: flags.until, detach: flags.detach, bin: this.config.bin, digest: flags.digest, json: this.jsonEnabled(), dns: flags, ...(flags.notify ? {notify: flags.notify} : {})})
     if (!this.jsonEnabled()) this.log(result.text)
     process.exitCode = result.exitCode
     return result.json

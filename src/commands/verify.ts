@@ -1,7 +1,7 @@
-import {Args, Flags} from '@oclif/core'
+import {Args, Flags} from '../lib/oclif.js'
 import {MxcutCommand} from '../lib/command.js'
 import {dnsFlags} from '../lib/flags.js'
-import {runVerify, type VerifyJson} from '../verify/command.js'
+import type {VerifyJson} from '../verify/command.js'
 
 export default class Verify extends MxcutCommand {
   static override summary = 'Check that the authoritative servers and the resolvers serve the expected MX records.'
@@ -42,6 +42,7 @@ Exit status: 0 converged, 1 not converged, 2 usage or runtime error.`
 
   async run(): Promise<VerifyJson> {
     const {args, flags} = await this.parse(Verify)
+    const {runVerify} = await import('../verify/command.js')
     const result = await runVerify({
       target: args.target,
       expectMx: flags['expect-mx'],

@@ -3,13 +3,14 @@ import {setMaxListeners} from 'node:events'
 import * as packet from 'dns-packet'
 import type {Answer, DecodedPacket, Packet, RecordType} from 'dns-packet'
 import pLimit from 'p-limit'
-import {assertConnectionAllowed, LoopbackOnlyError} from '../lib/loopback-guard.js'
+import {LoopbackOnlyError} from '../lib/loopback-guard.js'
 import {errorMessage} from '../lib/errors.js'
 import {canonicalName} from './names.js'
 import {fromAnswer, type Rr} from './records.js'
 import {dohExchange} from './doh.js'
 import type {DnsServer, ServerSpec} from './server.js'
-import {tcpExchange as transportTcp, udpExchange as transportUdp} from './transport.js'
+import {tcpExchange as transportTcp} from './transport.js'
+import {pooledUdpExchange} from './udp-pool.js'
 import {DnsTimeout} from './timeout.js'
 
 /**
@@ -104,7 +105,7 @@ export async function query(
   const started = performance.now()
   const base = {server, name: qname, type, aa: false, ra: false, answers: [], authorities: [], additionals: []}
 
-  if (server.kind === 'dns') assertConnectionAllowed('DNS', server.address)
+  // UDP (src/dns/udp-pool.ts) and TCP (src/dns/transport.ts) check the loopback guard themselves.
   // One signal often cancels dozens of queries in flight (a verify round), each listening
   // for the abort until it ends; Node would warn of a leak past ten listeners.
   if (options.signal) setMaxListeners(0, options.signal)
@@ -145,7 +146,7 @@ function buildQuery(name: string, type: RecordType, options: QueryOptions): Pack
   const payload = options.ednsPayload ?? 1232
   return {
     type: 'query',
-    // RFC 5452: an unpredictable ID (with a fresh random source port per query).
+    // RFC 5452: an unpredictable ID (over UDP the socket pool gives one unique on its socket, on a random source port).
     id: randomInt(0, 65536),
     flags: (options.recursion === false ? 0 : packet.RECURSION_DESIRED) | (options.checkingDisabled ? packet.CHECKING_DISABLED : 0),
     questions: [{type, name, class: 'IN'}],
@@ -236,10 +237,20 @@ function answerTo(request: Packet, transportName: string): {accept: (msg: Buffer
   }
 }
 
+/** UDP over the pooled sockets (src/dns/udp-pool.ts): the pool picks the ID, unique on its socket. */
 async function udpExchange(server: DnsServer, request: Packet, timeoutMs: number, signal?: AbortSignal): Promise<DecodedPacket> {
-  const answer = answerTo(request, 'udp')
-  await transportUdp(server, packet.encode(request), {timeoutMs, signal, accept: answer.accept})
-  return answer.response()
+  let answer: ReturnType<typeof answerTo> | null = null
+  await pooledUdpExchange(
+    server,
+    (id) => {
+      // The request is built for this attempt alone: take the pool's ID in place.
+      request.id = id
+      answer = answerTo(request, 'udp')
+      return packet.encode(request)
+    },
+    {timeoutMs, signal, accept: (msg) => answer !== null && answer.accept(msg)},
+  )
+  return (answer as ReturnType<typeof answerTo> | null)!.response()
 }
 
 async function tcpExchange(server: DnsServer, request: Packet, timeoutMs: number, signal?: AbortSignal): Promise<DecodedPacket> {

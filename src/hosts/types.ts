@@ -81,6 +81,8 @@ export interface HostDeps {
   pollIntervalMs?: number
   /** How long the manual host waits for a change to appear, or Route 53 for INSYNC. */
   timeoutMs?: number
+  /** After a person says the change is made: how long the manual host looks for it before saying what is missing (default 20 s). */
+  graceMs?: number
   /** Per request to a DNS server or API. */
   requestTimeoutMs?: number
 }

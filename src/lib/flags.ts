@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import {Flags} from './oclif.js'
 
 /** The DNS flags shared by every command that reads DNS. */
 export const dnsFlags = {
@@ -21,5 +21,14 @@ export const dnsFlags = {
     min: 50,
     max: 60000,
     helpGroup: 'DNS',
+  }),
+}
+
+/** --notify on the commands that run a plan. */
+export const notifyFlag = {
+  notify: Flags.string({
+    description:
+      'Tell a person when the plan needs one, drifts, fails, pauses or completes: a command (gets the event as JSON on stdin), an https:// webhook (Slack, Teams), or env:NAME holding either. Repeatable; replaces the config\'s notify:.',
+    multiple: true,
   }),
 }

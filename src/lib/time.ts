@@ -11,12 +11,18 @@ export function formatDuration(totalSeconds: number): string {
   return `${sec} s`
 }
 
-/** Local wall-clock time with the day, e.g. "Mon 23 Nov 14:05:09", in the machine's time zone. */
+/** Local wall-clock time with the date, the year and the time zone, e.g. "Mon 23 Nov 2026 14:05:09 CET". */
 export function formatClock(date: Date | number): string {
   const d = typeof date === 'number' ? new Date(date) : date
-  const day = d.toLocaleDateString('en-GB', {weekday: 'short', day: '2-digit', month: 'short'}).replace(',', '')
+  const day = d.toLocaleDateString('en-GB', {weekday: 'short', day: '2-digit', month: 'short', year: 'numeric'}).replace(',', '')
   const time = d.toLocaleTimeString('en-GB', {hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false})
-  return `${day} ${time}`
+  return `${day} ${time} ${timeZoneName(d)}`
+}
+
+/** The machine's zone as people read it: "CET", "UTC", or "GMT+5:30" where no abbreviation exists. */
+export function timeZoneName(d: Date): string {
+  const part = new Intl.DateTimeFormat('en-GB', {timeZoneName: 'short'}).formatToParts(d).find((p) => p.type === 'timeZoneName')
+  return part?.value ?? 'UTC'
 }
 
 /** "in 2 h 05 min (Mon 23 Nov 14:05:09)" or "5 min ago (…)". */

@@ -1,5 +1,7 @@
+import {readFile} from 'node:fs/promises'
 import {auditDomains, type AuditOptions, type BatchResult} from '../audit/audit.js'
 import {summarize} from '../audit/codes.js'
+import {auditCsv} from '../audit/csv.js'
 import {renderAudit, renderBatchLine} from '../audit/render.js'
 import type {AuditReport} from '../audit/types.js'
 import {createDnsClient} from '../dns/client.js'
@@ -9,7 +11,7 @@ import {UserError} from '../lib/errors.js'
 import {recordedTargetValues} from '../audit/configured.js'
 import {getProfile} from '../profiles/index.js'
 import {readTenantRecords} from '../profiles/microsoft-graph.js'
-import {auditTarget, configDomains, loadConfig, type Config} from './config.js'
+import type {Config} from './config.js'
 
 export interface AuditBatchJson {
   domains: AuditReport[]
@@ -19,6 +21,10 @@ export interface AuditBatchJson {
 
 export interface AuditCommandOptions {
   domains: string[]
+  /** A file of domains, one a line (# comments), or - for standard input. */
+  domainsFile?: string
+  /** Print CSV (one row per finding) instead of the text report. */
+  csv?: boolean
   /** --to: the target profile, overriding the config's. */
   to?: string
   configPath?: string
@@ -38,9 +44,11 @@ export interface AuditCommandOptions {
  * when a domain could not be audited at all.
  */
 export async function runAuditCommand(o: AuditCommandOptions): Promise<{json: AuditReport | AuditBatchJson; exitCode: number}> {
-  const config: Config | null = o.configPath ? await loadConfig(o.configPath) : null
-  const fromArgs = o.domains.map((d) => parseDomain(d))
-  const domains = fromArgs.length > 0 ? fromArgs : config ? configDomains(config).map((d) => d.name) : []
+  // The config (and with it every DNS host's settings schema) loads only when one is given.
+  const configModule = o.configPath ? await import('./config.js') : null
+  const config: Config | null = configModule && o.configPath ? await configModule.loadConfig(o.configPath) : null
+  const fromArgs = [...o.domains.map((d) => parseDomain(d)), ...(o.domainsFile ? await readDomainsFile(o.domainsFile) : [])]
+  const domains = fromArgs.length > 0 ? fromArgs : config && configModule ? configModule.configDomains(config).map((d) => d.name) : []
   if (domains.length === 0) throw new UserError('give the domain to audit (mxcut audit contoso.com) or a config with --config FILE')
   const unique = [...new Set(domains)]
 
@@ -69,12 +77,13 @@ export async function runAuditCommand(o: AuditCommandOptions): Promise<{json: Au
     targetFor: (domain: string) => {
       if (!profile) return null
       // The config's per-domain values apply only when it names the same provider.
-      if (!config || getProfile(config.target.profile).id !== profile.id) return {profile}
-      return {profile, overrides: recordedTargetValues(auditTarget(config, domain, tenants.get(domain)))}
+      if (!config || !configModule || getProfile(config.target.profile).id !== profile.id) return {profile}
+      return {profile, overrides: recordedTargetValues(configModule.auditTarget(config, domain, tenants.get(domain)))}
     },
   })
 
-  if (unique.length === 1) {
+  // A domains file always gets the batch shape, whatever its length: scripts read one shape.
+  if (unique.length === 1 && !o.domainsFile && !o.csv) {
     const only = results[0]
     if (!only.ok) throw new UserError(only.error)
     if (!o.json) o.log(renderAudit(only.audit))
@@ -83,9 +92,40 @@ export async function runAuditCommand(o: AuditCommandOptions): Promise<{json: Au
   const reports = results.flatMap((r) => (r.ok ? [r.audit.report] : []))
   const failed = results.flatMap((r) => (r.ok ? [] : [{domain: r.domain, error: r.error}]))
   const summary = summarize(reports.flatMap((r) => r.findings))
-  if (!o.json) {
+  if (o.csv) {
+    o.log(auditCsv(reports, failed).replace(/\r\n$/, ''))
+  } else if (!o.json) {
     for (const r of results) if (r.ok) o.log(renderAudit(r.audit) + '\n')
     for (const r of results) o.log(renderBatchLine(r.domain, r.ok ? r.audit.report.summary : null, r.ok ? undefined : r.error))
   }
   return {json: {domains: reports, failed, summary}, exitCode: failed.length > 0 ? 2 : summary.error > 0 ? 1 : 0}
+}
+
+/** Domains from a file (or - for stdin): one a line, blank lines and # comments skipped; a bad line is named. */
+export async function readDomainsFile(path: string): Promise<string[]> {
+  let text: string
+  try {
+    text = path === '-' ? await readStdin() : await readFile(path, 'utf8')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    throw new UserError(`domains file ${path} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? String(err)})`}`)
+  }
+  const out: string[] = []
+  for (const [i, raw] of text.split(/\r?\n/).entries()) {
+    const line = raw.replace(/#.*$/, '').trim()
+    if (line === '') continue
+    try {
+      out.push(parseDomain(line))
+    } catch (err) {
+      throw new UserError(`domains file ${path} line ${i + 1}: ${err instanceof Error ? err.message : String(err)}`)
+    }
+  }
+  if (out.length === 0) throw new UserError(`domains file ${path} lists no domain (one a line; # starts a comment)`)
+  return out
+}
+
+async function readStdin(): Promise<string> {
+  let text = ''
+  for await (const chunk of process.stdin) text += String(chunk)
+  return text
 }

@@ -1,17 +1,19 @@
 import {rewriteTxt, txtText, type TxtData} from '../dns/records.js'
 import {formatDuration} from '../lib/time.js'
 import type {Companions} from './companions.js'
-import {rrsetJson, type PlanContext} from './context.js'
+import type {PlanContext} from './context.js'
+import {latestApexTxt} from './spf-swap.js'
 import {spfWithoutInclude} from './spf-merge.js'
 
 /** After the soak: the retired provider's SPF include leaves the SPF record. */
 export function addCleanup(ctx: PlanContext, companions: Companions): void {
   const {config, source, target, domain} = ctx
-  const spfNow = companions.mergedSpf ?? companions.spfRecords[0] ?? null
+  // The record as the forward steps leave it (an SPF swap at the swap may have dropped the include already).
+  const beforeTxt = latestApexTxt(ctx, companions)
+  const spfNow = companions.swapSpf?.to ?? companions.mergedSpf ?? companions.spfRecords[0] ?? null
   if (!config.cleanup.enabled || !source.spfInclude || !spfNow || source.spfInclude === target.spfInclude) return
   const without = spfWithoutInclude(spfNow, source.spfInclude)
   if (!without) return
-  const beforeTxt = companions.changes.find((c) => c.type === 'TXT' && c.name === domain)?.after ?? (companions.apexTxt ? rrsetJson(companions.apexTxt) : null)
   if (!beforeTxt) return
   ctx.touch(domain, 'TXT')
   ctx.add({

@@ -4,7 +4,7 @@ import {answerText, rewriteTxt, txtText, type TxtData} from '../dns/records.js'
 import type {RRsetChange} from '../state/schema.js'
 import {sameData, txtTexts, type RRset} from '../zone/rrset.js'
 import {rrsetJson, SPF_LOOKUP_LIMIT, type PlanContext} from './context.js'
-import {spfWithInclude} from './spf-merge.js'
+import {spfWithInclude, spfWithoutInclude} from './spf-merge.js'
 
 /**
  * The records the target needs beside MX (SPF include, verification TXT,
@@ -20,6 +20,8 @@ export interface Companions {
   spfRecords: string[]
   /** The text of the SPF record the plan publishes (null: SPF unchanged). */
   mergedSpf: string | null
+  /** source.spfDropAtSwap: the SPF record replaced in the swap update itself (source includes out, the target's in). */
+  swapSpf: {from: string; to: string} | null
   /** MTA-STS: whether its policy must change before the swap, the TXT record to bump and the finding that says why. */
   sts: {needsUpdate: boolean; record: string | null; finding: Finding | undefined}
 }
@@ -29,7 +31,7 @@ export function planCompanions(ctx: PlanContext): Companions {
   const apexTxt = ctx.get(domain, 'TXT')
   const records = (apexTxt?.records ?? []) as TxtData[]
   const txtRecords = records.map(txtText)
-  const out: Companions = {changes: [], why: [], apexTxt, spfRecords: txtRecords.filter(isSpfRecord), mergedSpf: null, sts: {needsUpdate: false, record: null, finding: undefined}}
+  const out: Companions = {changes: [], why: [], apexTxt, spfRecords: txtRecords.filter(isSpfRecord), mergedSpf: null, swapSpf: null, sts: {needsUpdate: false, record: null, finding: undefined}}
   let newTxt = mergeSpf(ctx, out, records)
   newTxt = addVerification(ctx, out, txtRecords, newTxt)
   if (!sameData({type: 'TXT', records}, {type: 'TXT', records: newTxt})) {
@@ -53,6 +55,11 @@ function mergeSpf(ctx: PlanContext, out: Companions, records: TxtData[]): TxtDat
     ctx.block('SPF_MULTIPLE', `${domain} TXT (SPF)`, `${domain} publishes ${out.spfRecords.length} SPF records, so the target's include cannot be merged into one; merge them into a single v=spf1 record, then plan again`)
     return [...records]
   }
+  const drops = ctx.config.source.spfDropAtSwap ?? []
+  if (drops.length > 0) {
+    planSpfSwap(ctx, out, drops)
+    return [...records]
+  }
   const merged = spfWithInclude(out.spfRecords[0] ?? null, target.spfInclude, source.spfInclude)
   if (merged && 'error' in merged) {
     ctx.block('SPF_SYNTAX', `${domain} TXT (SPF)`, `the SPF record does not parse (${merged.error}), so include:${target.spfInclude} cannot be merged into it; fix it, then plan again`)
@@ -62,17 +69,60 @@ function mergeSpf(ctx: PlanContext, out: Companions, records: TxtData[]): TxtDat
   out.mergedSpf = merged.record
   out.why.push(merged.created ? `creates the SPF record ${JSON.stringify(merged.record)} (none today; ~all so unlisted senders soft-fail rather than bounce)` : `merges include:${target.spfInclude} into the one SPF record, so mail the target sends for ${domain} passes SPF`)
   ctx.handled.push({code: 'SPF_TARGET_INCLUDE_MISSING', step: 'publish-companions'}, {code: 'SPF_MISSING', step: 'publish-companions'})
-  const count = ctx.observed.spfCount
-  if (count && count.record === merged.record) {
-    if (count.lookups > SPF_LOOKUP_LIMIT) {
-      ctx.block('SPF_TOO_MANY_LOOKUPS', `${domain} TXT (SPF)`, `the merged SPF record ${JSON.stringify(merged.record)} needs ${count.lookups} DNS lookups (limit ${SPF_LOOKUP_LIMIT}, RFC 7208 §4.6.4), so receivers would return permerror; remove includes you no longer use (often the source provider's) or replace a/mx terms with ip4:/ip6:, then plan again`)
-    } else {
-      ctx.notes.push(`The merged SPF record needs ${count.lookups} of at most ${SPF_LOOKUP_LIMIT} DNS lookups.${count.problems.length ? ` Not every include could be followed (${count.problems.join('; ')}), so that is a lower bound.` : ''}`)
-    }
-  } else {
-    ctx.notes.push(`The DNS lookups of the merged SPF record were not counted; check that it stays within ${SPF_LOOKUP_LIMIT}.`)
-  }
+  checkSpfCount(ctx, merged.record, 'merged SPF record')
   return merged.created ? [...records, merged.record] : records.map((r) => (txtText(r) === out.spfRecords[0] ? rewriteTxt(r, merged.record) : r))
+}
+
+
+/** The lookups of the SPF record the plan publishes, against the limit; past it, what each term costs and how to get under. */
+function checkSpfCount(ctx: PlanContext, record: string, what: string): void {
+  const {domain} = ctx
+  const count = ctx.observed.spfCount
+  if (!count || count.record !== record) {
+    ctx.notes.push(`The DNS lookups of the ${what} were not counted; check that it stays within ${SPF_LOOKUP_LIMIT}.`)
+    return
+  }
+  const costs = count.terms?.length ? ` What each term costs: ${count.terms.map((t) => `${t.term} ${t.lookups}`).join(', ')}.` : ''
+  if (count.lookups > SPF_LOOKUP_LIMIT) {
+    const includes = (count.terms ?? []).filter((t) => t.term.startsWith('include:') && t.term !== `include:${ctx.target.spfInclude}`)
+    const hint = includes.length
+      ? ` If the source stops sending at the swap, drop its includes in the swap update itself: source.spfDropAtSwap: [${includes.map((t) => t.term.slice('include:'.length)).join(', ')}] (keep only those the source uses).`
+      : ''
+    ctx.block('SPF_TOO_MANY_LOOKUPS', `${domain} TXT (SPF)`, `the ${what} ${JSON.stringify(record)} needs ${count.lookups} DNS lookups (limit ${SPF_LOOKUP_LIMIT}, RFC 7208 §4.6.4), so receivers would return permerror.${costs}${hint} Or remove includes you no longer use, or replace a/mx terms with ip4:/ip6:, then plan again.`)
+  } else {
+    ctx.notes.push(`The ${what} needs ${count.lookups} of at most ${SPF_LOOKUP_LIMIT} DNS lookups.${count.problems.length ? ` Not every include could be followed (${count.problems.join('; ')}), so that is a lower bound.` : ''}`)
+  }
+}
+
+/**
+ * source.spfDropAtSwap: today's SPF record stays until the swap, and the swap
+ * update replaces it: the named source includes out, the target's in. Mail
+ * the source sends passes SPF until then, the target's from then on, and the
+ * record never holds both sets of includes.
+ */
+function planSpfSwap(ctx: PlanContext, out: Companions, drops: readonly string[]): void {
+  const {domain, target} = ctx
+  const current = out.spfRecords[0]
+  if (!current) {
+    ctx.block('SPF_MISSING', `${domain} TXT (SPF)`, `source.spfDropAtSwap names includes to drop but ${domain} publishes no SPF record; remove source.spfDropAtSwap`)
+    return
+  }
+  let atSwap = current
+  for (const drop of drops) {
+    const without = spfWithoutInclude(atSwap, drop)
+    if (without === null) {
+      ctx.block('SPF_DROP_UNKNOWN', `${domain} TXT (SPF)`, `source.spfDropAtSwap names include:${drop}, which the SPF record ${JSON.stringify(current)} does not have; name the includes as the record writes them`)
+      return
+    }
+    atSwap = without
+  }
+  const merged = target.spfInclude ? spfWithInclude(atSwap, target.spfInclude, null) : null
+  if (merged && 'error' in merged) {
+    ctx.block('SPF_SYNTAX', `${domain} TXT (SPF)`, `the SPF record does not parse (${merged.error}); fix it, then plan again`)
+    return
+  }
+  out.swapSpf = {from: current, to: merged?.record ?? atSwap}
+  checkSpfCount(ctx, out.swapSpf.to, 'SPF record after the swap')
 }
 
 function addVerification(ctx: PlanContext, out: Companions, txtRecords: string[], newTxt: TxtData[]): TxtData[] {

@@ -7,6 +7,7 @@ import {hostModules, hostNames} from '../hosts/registry.js'
 import {bounded} from '../lib/bounded.js'
 import {errorMessage, UserError} from '../lib/errors.js'
 import {fsError} from '../lib/fs-errors.js'
+import {notifyTargetProblem} from '../lib/notify-target.js'
 import {SECRET_REF, secretRefSchema} from '../lib/secrets.js'
 import {getProfile, profileIds} from '../profiles/index.js'
 import {recordedConfigSchema, type RecordedConfig} from '../state/config.js'
@@ -54,6 +55,16 @@ const domainName = z.string().transform((value, ctx) => {
     ctx.addIssue({code: 'custom', message: errorMessage(err).replace(/^domain /, 'is not a valid domain: ')})
     return z.NEVER
   }
+})
+
+/** An SPF include target: a host name whose labels may start with '_' (_spf.google.com). */
+const includeName = z.string().transform((value, ctx) => {
+  const name = value.trim().toLowerCase().replace(/\.$/, '')
+  if (!/^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)+$/.test(name)) {
+    ctx.addIssue({code: 'custom', message: `'${value}' is not an SPF include domain such as _spf.google.com`})
+    return z.NEVER
+  }
+  return name
 })
 
 const mxList = z
@@ -122,6 +133,21 @@ const serverList = (what: string) =>
     }
   })
 
+/** Where notifications go: commands, https:// webhooks, or references to either (a webhook URL holds its token). */
+const notifyTargets = z
+  .union([z.string(), z.array(z.string()).min(1)])
+  .transform((value, ctx) => {
+    const list = typeof value === 'string' ? [value] : value
+    for (const [i, v] of list.entries()) {
+      const problem = notifyTargetProblem(v)
+      if (problem) {
+        ctx.addIssue({code: 'custom', path: typeof value === 'string' ? [] : [i], message: problem})
+        return z.NEVER
+      }
+    }
+    return list
+  })
+
 const configSchemaBase = z
   .strictObject({
     $schema: z.string().optional().describe('path or URL of mxcut-config.schema.json, for editors'),
@@ -132,7 +158,7 @@ const configSchemaBase = z
       profile: profileId.meta({description: 'the provider mail moves to', examples: profileIds()}),
       mx: mxList.optional().describe("the tenant's MX value; wins over the profile's default"),
       verification: z.string().min(1).optional().describe('domain-verification TXT the target asks for, e.g. MS=ms12345678'),
-      spfInclude: domainName.optional().describe("SPF include of the target; default: the profile's"),
+      spfInclude: includeName.optional().describe("SPF include of the target; default: the profile's"),
       tenant: z.string().optional().describe('no longer used: Microsoft assigns the DKIM CNAME targets per domain; give them in target.dkim'),
       dkim: z
         .union([z.literal(false), z.array(dkimEntry)])
@@ -165,7 +191,12 @@ const configSchemaBase = z
             }
           })
           .describe("auto: detected from today's MX"),
-        spfInclude: domainName.optional().describe('SPF include of the source, dropped by the cleanup step'),
+        spfInclude: includeName.optional().describe('SPF include of the source, dropped by the cleanup step'),
+        spfDropAtSwap: z
+          .array(includeName)
+          .min(1)
+          .optional()
+          .describe('SPF includes of the source to drop in the swap update itself, when the source stops sending: for an SPF record that would need more than 10 lookups with the target include added beside them'),
       })
       .default({profile: 'auto'}),
     strategy: z.enum(['replace', 'staged'], {message: 'must be replace or staged'}).default('replace'),
@@ -190,6 +221,7 @@ const configSchemaBase = z
       })
       .default({host: 'manual', nameservers: []}),
     resolvers: serverList('resolver').optional().describe('resolvers to watch: IP[:PORT], https://… or google|cloudflare|quad9|opendns'),
+    notify: notifyTargets.optional().describe('tell a person when the plan needs one: a command (gets the event as JSON on stdin), an https:// webhook, or env:NAME / file:PATH holding either'),
   })
 
 export const configSchema = configSchemaBase.superRefine((c, ctx) => {

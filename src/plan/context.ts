@@ -16,6 +16,15 @@ import {resolveSource, resolveTarget, type ResolvedSource, type ResolvedTarget} 
 
 export const SPF_LOOKUP_LIMIT = 10
 
+/** What one term of an SPF record costs in DNS lookups, its includes counted through (RFC 7208 §4.6.4). */
+export interface SpfTermCost {
+  term: string
+  lookups: number
+}
+
+/** The steps that swap the MX (replace, staged): the update an SPF swap rides along with. */
+export const SWAP_STEP_IDS: readonly string[] = ['swap-mx', 'promote-target']
+
 /** What the authoritative servers of one domain served when the plan was made. */
 export interface ObservedDomain {
   domain: string
@@ -40,11 +49,11 @@ export interface ObservedDomain {
   findings: Finding[]
   audited: boolean
   /** The SPF record the plan would publish, counted through DNS by the caller (RFC 7208 §4.6.4). */
-  spfCount?: {record: string; lookups: number; problems: string[]} | null
   /** What the target's tenant says the domain needs (Microsoft Graph), when the config asks to read it. */
   tenant?: TenantRecords | null
   /** Whether the zone is DNSSEC-signed and how validating resolvers see it (inspect's verdict). */
   dnssec?: {signed: boolean; state: 'unsigned' | 'secure' | 'insecure' | 'bogus' | 'unknown'}
+  spfCount?: {record: string; lookups: number; problems: string[]; terms?: SpfTermCost[]} | null
 }
 
 export interface Blocker {

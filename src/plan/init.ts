@@ -7,8 +7,10 @@ import {formatSeconds} from '../lib/time.js'
 import {allProfiles, detectProfile, getProfile} from '../profiles/index.js'
 import type {TenantRecords} from '../profiles/tenant.js'
 import type {InspectReport} from '../zone/inspect.js'
+import {DEFAULT_RESOLVERS, parseResolvers} from '../dns/server.js'
 import {parseConfigText, parseDurationText} from './config.js'
 import {askTarget, type TargetAnswers} from './init-target.js'
+import {RESOLVER_TTL_FLOOR} from './preparation.js'
 
 /**
  * `mxcut init`: the questions, their flags, and the defaults read from live
@@ -29,6 +31,8 @@ export interface InitFlags {
   'lowered-ttl'?: string
   'final-ttl'?: string
   strategy?: string
+  resolver?: string[]
+  nameserver?: string[]
   /** The hosts' own flags (--tsig-secret, …), as their modules name them. */
   [hostFlag: string]: unknown
 }
@@ -106,13 +110,14 @@ async function askHost(host: HostModule, ask: Ask): Promise<unknown> {
  * domain; its failure only removes the defaults it would have given.
  */
 export async function collectAnswers(
-  flags: InitFlags,
+  input: InitFlags,
   prompter: Prompter | null,
-  read: (domain: string) => Promise<InspectReport>,
+  read: (domain: string, resolvers: string[]) => Promise<InspectReport>,
   readTenant?: (domain: string, token: string) => Promise<TenantRecords>,
+  warn: (text: string) => void = () => undefined,
 ): Promise<InitAnswers> {
-  // --to takes a profile's aliases too (m365, workmail): the choices list ids.
-  if (typeof flags.to === 'string') flags = {...flags, to: getProfile(flags.to).id}
+  // --to takes the names audit --to takes (m365, workmail, google, …): the menu's ids are what a profile is called.
+  const flags: InitFlags = typeof input.to === 'string' ? {...input, to: getProfile(input.to).id} : input
   const ask: Ask = async (flag, q) => {
     const given = flags[flag]
     if (typeof given === 'string') {
@@ -139,11 +144,15 @@ export async function collectAnswers(
   }
 
   const domain = parseDomain(await ask('domain', {message: 'Domain whose mail moves:', check: (v) => parseDomain(v)}))
+  const resolvers = await askResolvers(flags, prompter)
   let report: InspectReport | null = null
   try {
-    report = await read(domain)
+    report = await read(domain, resolvers.list)
   } catch (err) {
-    prompter?.note(`Could not read today's DNS of ${domain} (${errorMessage(err)}); continuing without its defaults.`)
+    // Without today's DNS nothing is guessed: the TTLs are read again when planning.
+    const text = `Could not read today's DNS of ${domain} (${errorMessage(err)}); continuing without its defaults. Check the resolvers (--resolver) or name the authoritative servers (--nameserver).`
+    if (prompter) prompter.note(text)
+    else warn(text)
   }
   const todayMx = report ? (report.mx.nullMx ? 'null MX (0 .)' : report.mx.records.map((m) => `${m.priority} ${m.exchange}`).join(', ') || 'none') : null
   const source = report ? detectProfile(report.mx.records.map((m) => m.exchange)) : null
@@ -169,11 +178,17 @@ export async function collectAnswers(
   const hostSettings = await askHost(host, ask)
 
   const loweredText = await ask('lowered-ttl', {message: 'MX TTL during the cutover (seconds or 5m):', default: '300', check: checkTtl('lowered-ttl')})
+  if ((parseDurationText(loweredText) ?? 300) < RESOLVER_TTL_FLOOR) {
+    const text = `A lowered TTL under ${RESOLVER_TTL_FLOOR} s is clamped up by many resolvers (cache-min-ttl): caches may keep the old MX longer than it says; 60 to 300 s is honoured.`
+    if (prompter) prompter.note(text)
+    else warn(text)
+  }
   const observedTtl = report?.mx.ttl ?? null
+  // Never a guessed number: today's TTL when it was read, else empty (the planner reads it live).
   const finalText = await ask('final-ttl', {
-    message: 'MX TTL after the cutover:',
-    default: observedTtl !== null ? String(observedTtl) : '3600',
-    check: checkTtl('final-ttl'),
+    message: observedTtl !== null ? 'MX TTL after the cutover:' : "MX TTL after the cutover (empty: today's, read when planning):",
+    default: observedTtl !== null ? String(observedTtl) : '',
+    check: (v) => (v.trim() === '' ? undefined : checkTtl('final-ttl')(v)),
   })
   const strategy = (await choose('strategy', {
     message: 'Strategy:',
@@ -184,7 +199,7 @@ export async function collectAnswers(
     ],
   })) as 'replace' | 'staged'
 
-  const final = parseDurationText(finalText)
+  const final = finalText.trim() === '' ? null : parseDurationText(finalText)
   let lowered = parseDurationText(loweredText) ?? 300
   // A TTL already below the lowered one stays where it is (the planner then skips the lowering).
   if (final !== null && lowered > final) lowered = final
@@ -202,7 +217,34 @@ export async function collectAnswers(
     final: final !== null && final === observedTtl ? null : final,
     strategy,
     today: report ? {mx: todayMx ?? 'none', ttl: observedTtl, source: source?.name ?? null} : null,
+    ...(resolvers.explicit ? {resolvers: resolvers.list} : {}),
+    ...(flags.nameserver?.length ? {nameservers: flags.nameserver} : {}),
   }
+}
+
+/**
+ * Which resolvers to read today's DNS through and to watch during the
+ * cutover: --resolver, or asked (the public set proposed, or none with
+ * --nameserver); never silently the public ones in a terminal.
+ */
+async function askResolvers(flags: InitFlags, prompter: Prompter | null): Promise<{list: string[]; explicit: boolean}> {
+  const check = (list: string[]) => {
+    if (list.length > 0) parseResolvers(list)
+  }
+  if (flags.resolver?.length) {
+    check(flags.resolver)
+    return {list: flags.resolver, explicit: true}
+  }
+  const fallback = flags.nameserver?.length ? [] : DEFAULT_RESOLVERS
+  if (!prompter) return {list: fallback, explicit: false}
+  const split = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean)
+  prompter.note('mxcut reads today\'s DNS through resolvers and watches them during the cutover: IP[:PORT], https://… (DoH), or google, cloudflare, quad9, opendns; comma-separated, empty for none.')
+  const answer = await prompter.input({
+    message: 'Resolvers to use:',
+    default: fallback.join(', '),
+    validate: validator((v) => check(split(v))),
+  })
+  return {list: split(answer), explicit: true}
 }
 
 const q = (v: string) => JSON.stringify(v)

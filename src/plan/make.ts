@@ -2,12 +2,14 @@ import {resolve} from 'node:path'
 import type {LookupCache} from '../audit/lookup.js'
 import {createDnsClient} from '../dns/client.js'
 import {dnsSettings, type DnsFlagValues} from '../dns/settings.js'
+import {UserError} from '../lib/errors.js'
 import {registerConfiguredSecrets} from '../lib/secrets.js'
 import {planDigest} from '../state/digest.js'
 import {assertReplaceable, defaultPlanPath, writePlanFile} from '../state/file.js'
+import {loadZoneFile} from '../zone/load-zone.js'
 import {configDomains, loadConfig, type Config} from './config.js'
 import type {CutoverPlan} from './context.js'
-import {planDomain} from './pipeline.js'
+import {planDomain, planDomainFromZone} from './pipeline.js'
 import {toPlanState, type PlanAuditOptions} from './plan-file.js'
 import {planJson, renderMarkdown, renderText, type PlanJson} from './render.js'
 
@@ -19,6 +21,8 @@ export interface MakePlansOptions {
   force: boolean
   audit: PlanAuditOptions
   dns: DnsFlagValues
+  /** Zone files to plan from instead of live DNS: one, or one per domain of the config in its order. */
+  zones?: string[]
 }
 
 export interface MadePlans {
@@ -45,9 +49,13 @@ export async function makePlans(o: MakePlansOptions): Promise<MadePlans> {
   const plans: PlanJson[] = []
   const reviews: string[] = []
   const refused: CutoverPlan[] = []
-  for (const entry of domains) {
+  const zones = o.zones ?? []
+  if (zones.length > 0 && zones.length !== domains.length) {
+    throw new UserError(`--zone given ${zones.length} time${zones.length === 1 ? '' : 's'} for ${domains.length} domains: give one zone file per domain of the config, in its order (${domains.map((d) => d.name).join(', ')})`)
+  }
+  for (const [i, entry] of domains.entries()) {
     const now = new Date()
-    const plan = await planDomain(entry.name, config, {...settings, client, cache, now: () => now, audit: o.audit, identifyServers: true})
+    const plan = zones.length > 0 ? planDomainFromZone(entry.name, config, await loadZoneFile(zones[i], entry.name), now) : await planDomain(entry.name, config, {...settings, client, cache, now: () => now, audit: o.audit, identifyServers: true})
     const written = plan.blockers.length === 0 ? await writePlan(plan, config, o, domains.length > 1) : null
     if (!written) refused.push(plan)
     const renderOptions = {planFile: written?.planFile ?? null, digest: written?.digest ?? null, now}

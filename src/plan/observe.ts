@@ -1,7 +1,7 @@
 import type {RecordType} from 'dns-packet'
 import {countLookups} from '../audit/spf.js'
 import {createLookup, type LookupCache} from '../audit/lookup.js'
-import {parseSpf} from '../audit/spf-record.js'
+import {effectiveRedirect, mechanisms, parseSpf, type SpfRecord} from '../audit/spf-record.js'
 import type {Finding} from '../audit/types.js'
 import type {DnsClient} from '../dns/client.js'
 import {serverSoftware} from '../dns/identify.js'
@@ -11,7 +11,8 @@ import {questionKey, type Question} from '../zone/read.js'
 import {txtTexts, type RRset} from '../zone/rrset.js'
 import type {TenantRecords} from '../profiles/tenant.js'
 import type {Config} from './config.js'
-import {planCutover, type ObservedDomain} from './planner.js'
+import {SPF_LOOKUP_LIMIT, type SpfTermCost} from './context.js'
+import {planCutover, type CutoverPlan, type ObservedDomain} from './planner.js'
 import {resolveTarget} from './target.js'
 
 export interface ObserveOptions {
@@ -90,11 +91,10 @@ export async function observeDomain(domain: string, config: Config, options: Obs
     ...(report.dnssec ? {dnssec: {signed: report.dnssec.signed, state: report.dnssec.state}} : {}),
   }
 
-  // A dry run of the planner names the SPF record it would publish; that one is counted through DNS.
+  // A dry run of the planner names the SPF record it would publish (early, or in the swap update); that one is counted through DNS.
   const draft = planCutover(observed, config, options.now?.() ?? new Date())
-  const spfChange = draft.steps.find((s) => s.id === 'publish-companions')?.changes?.find((c) => c.type === 'TXT' && c.name === report.domain)
-  const candidate = txtTexts(spfChange?.after).find((t) => /^v=spf1( |$)/i.test(t))
-  if (candidate && !txtTexts(spfChange?.before).includes(candidate)) {
+  const candidate = publishedSpf(draft, report.domain)
+  if (candidate) {
     const parsed = parseSpf(candidate)
     if (parsed.ok) {
       const lookup = createLookup({
@@ -106,7 +106,8 @@ export async function observeDomain(domain: string, config: Config, options: Obs
         cache: options.cache,
       })
       const count = await countLookups(lookup, parsed.record)
-      observed.spfCount = {record: candidate, lookups: count.lookups, problems: count.problems.map((p) => p.message)}
+      const terms = count.lookups > SPF_LOOKUP_LIMIT ? await termCosts(lookup, parsed.record) : []
+      observed.spfCount = {record: candidate, lookups: count.lookups, problems: count.problems.map((p) => p.message), ...(terms.length ? {terms} : {})}
     }
   }
   return {observed, inspect: report}
@@ -127,6 +128,35 @@ async function identifyServers(servers: DnsServer[], config: Config, timeoutMs: 
   if (spec.kind !== 'dns') return {byAddress}
   const known = byAddress.get(`${spec.address}:${spec.port}`)
   return {byAddress, updateServer: {label: serverLabel(spec), software: known !== undefined ? known : await serverSoftware(spec, {timeoutMs: Math.min(timeoutMs, 1000)})}}
+}
+
+/** The SPF record a plan would publish that the domain does not publish today, wherever the plan puts it. */
+function publishedSpf(plan: CutoverPlan, domain: string): string | null {
+  const changes = plan.steps.filter((s) => !s.optional).flatMap((s) => s.changes ?? []).filter((c) => c.type === 'TXT' && c.name === domain)
+  for (const c of changes.reverse()) {
+    const spf = txtTexts(c.after).find((t) => /^v=spf1( |$)/i.test(t))
+    if (spf && !txtTexts(c.before).includes(spf)) return spf
+  }
+  return null
+}
+
+/** What each DNS-querying term of a record costs, includes and redirect counted through (for a record over the limit). */
+async function termCosts(lookup: Parameters<typeof countLookups>[0], record: SpfRecord): Promise<SpfTermCost[]> {
+  const out: SpfTermCost[] = []
+  for (const m of mechanisms(record)) {
+    if (m.name === 'include' && m.domain) {
+      const one = parseSpf(`v=spf1 include:${m.domain}`)
+      out.push({term: `include:${m.domain}`, lookups: one.ok ? (await countLookups(lookup, one.record)).lookups : 1})
+    } else if (['a', 'mx', 'ptr', 'exists'].includes(m.name)) {
+      out.push({term: m.text.replace(/^[+?~-]/, ''), lookups: 1})
+    }
+  }
+  const redirect = effectiveRedirect(record)
+  if (redirect) {
+    const one = parseSpf(`v=spf1 redirect=${redirect}`)
+    out.push({term: `redirect=${redirect}`, lookups: one.ok ? (await countLookups(lookup, one.record)).lookups : 1})
+  }
+  return out.sort((a, b) => b.lookups - a.lookups)
 }
 
 export {questionKey}

@@ -8,6 +8,7 @@ import {applyHostLimits} from './host-limits.js'
 import {addPreparation} from './preparation.js'
 import {planRollback} from './rollback.js'
 import {estimateSchedule} from './schedule.js'
+import {addSpfSwap} from './spf-swap.js'
 import {addReplaceSteps} from './strategy-replace.js'
 import {addStagedSteps} from './strategy-staged.js'
 
@@ -24,6 +25,7 @@ export function planCutover(observed: ObservedDomain, config: Config, now: Date)
   const waitRules = addPreparation(ctx, companions)
   if (config.strategy === 'replace') addReplaceSteps(ctx, waitRules)
   else addStagedSteps(ctx, waitRules)
+  addSpfSwap(ctx, companions)
   addCleanup(ctx, companions)
   if (observed.dnssec?.signed) {
     ctx.notes.push(`${ctx.observed.zone} is DNSSEC-signed${observed.dnssec.state === 'secure' ? ' and validates' : ''}: each DNS change counts as done only when every authoritative server serves it with a valid signature, and verification records which resolvers validated the new MX (AD).`)

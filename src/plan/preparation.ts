@@ -27,6 +27,7 @@ export function addPreparation(ctx: PlanContext, companions: Companions): NonNul
     })
   }
   const companionRule = addCompanionStep(ctx, companions)
+  warnClampedTtl(ctx)
   const lowerNeeded = ttl.old !== null && ttl.old > ttl.lowered
   if (ctx.oldMx && lowerNeeded) {
     ctx.touch(domain, 'MX')
@@ -112,4 +113,19 @@ export function addRestore(ctx: PlanContext, currentTtl: number, after: string):
     why: `Back to ${config.ttl.final !== undefined ? 'ttl.final from the config' : ttl.old !== null ? 'the TTL the MX had before the cutover' : 'a usual MX TTL'}, once ${after}: until then a rollback stays fast.`,
     changes: [{name: ctx.domain, type: 'MX', before: mxSet(ctx, ctx.targetMx, currentTtl), after: mxSet(ctx, ctx.targetMx, ttl.final)}],
   })
+}
+
+/**
+ * Below this, a lowered TTL promises more than resolvers give: many clamp
+ * short TTLs up (Unbound's cache-min-ttl, ISP resolvers at 60 to 300 s, some
+ * at an hour), so caches may keep the old MX well past the lowered TTL.
+ */
+export const RESOLVER_TTL_FLOOR = 60
+
+function warnClampedTtl(ctx: PlanContext): void {
+  const {lowered} = ctx.ttl
+  if (lowered >= RESOLVER_TTL_FLOOR) return
+  ctx.notes.push(
+    `Warning: ttl.lowered is ${lowered} s. Many resolvers clamp TTLs that short up to 60 s, 300 s or more (cache-min-ttl), so caches may keep the old MX well past ${formatDuration(lowered)} after the swap: the verification waits for what the resolvers really do, and the source must keep accepting mail until then. A lowered TTL of 60 to 300 s costs nothing more and is honoured.`,
+  )
 }

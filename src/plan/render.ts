@@ -161,14 +161,16 @@ function mermaidLabel(text: string): string {
   return text.replace(/[:;#]/g, ' ').replace(/\s+/g, ' ').trim()
 }
 
-export function renderGantt(plan: CutoverPlan): string {
+/** The chart of steps [from, to) of the plan (all of them by default). */
+export function renderGantt(plan: CutoverPlan, from = 0, to = plan.steps.length, title = `${plan.domain} MX cutover (${plan.strategy})`): string {
   const t = timeline(plan)
   const swapIndex = t.findIndex((x) => SWAP_IDS.has(x.step.id))
   const flowIndex = t.findIndex((x) => x.step.id === 'confirm-mail-flow')
   const section = (i: number) => (swapIndex < 0 || i < swapIndex ? 'Prepare' : flowIndex < 0 || i <= flowIndex ? 'Cut over' : 'Finish')
-  const out = ['gantt', `  title ${mermaidLabel(`${plan.domain} MX cutover (${plan.strategy})`)}`, '  dateFormat YYYY-MM-DD HH:mm:ss', '  axisFormat %d %b %H:%M']
+  const out = ['gantt', `  title ${mermaidLabel(title)}`, '  dateFormat YYYY-MM-DD HH:mm:ss', '  axisFormat %d %b %H:%M']
   let current = ''
   for (const [i, x] of t.entries()) {
+    if (i < from || i >= to) continue
     const s = section(i)
     if (s !== current) {
       out.push(`  section ${s}`)
@@ -181,8 +183,31 @@ export function renderGantt(plan: CutoverPlan): string {
   return out.join('\n')
 }
 
+/**
+ * The charts of the review: one, or two when a long wait after the swap (the
+ * week-long soak before the cleanup) would squash the hour of the cutover
+ * into a sliver: the cutover, then the soak and what follows it.
+ */
+export function renderGantts(plan: CutoverPlan): string[] {
+  const t = timeline(plan)
+  const swapIndex = t.findIndex((x) => SWAP_IDS.has(x.step.id))
+  const start = t[0]?.start.getTime() ?? 0
+  const long = t.findIndex((x, i) => {
+    const length = x.end.getTime() - x.start.getTime()
+    return i > swapIndex && swapIndex >= 0 && x.step.kind === 'wait' && length >= 6 * 3600_000 && length > 3 * (x.start.getTime() - start)
+  })
+  if (long < 0) return [renderGantt(plan)]
+  return [renderGantt(plan, 0, long), renderGantt(plan, long, t.length, `${plan.domain} after the cutover: ${t[long].step.id} (${formatDuration((t[long].end.getTime() - t[long].start.getTime()) / 1000)}) and what follows`)]
+}
+
+/** Prose in Markdown: a raw <tenant> would be taken for HTML and vanish when rendered. */
+function mdText(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+}
+
+/** A table cell: prose, on one line, with its pipes escaped. */
 function mdEscape(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ')
+  return mdText(text).replace(/\|/g, '\\|').replace(/\n/g, ' ')
 }
 
 export function renderMarkdown(plan: CutoverPlan, options: RenderOptions): string {
@@ -226,7 +251,7 @@ export function renderMarkdown(plan: CutoverPlan, options: RenderOptions): strin
     out.push('')
     out.push('## Blockers')
     out.push('')
-    for (const b of plan.blockers) out.push(`- **${b.code}** (${mdEscape(b.subject)}): ${b.message}`)
+    for (const b of plan.blockers) out.push(`- **${b.code}** (${mdEscape(b.subject)}): ${mdText(b.message)}`)
   }
   out.push('')
   out.push('## Findings')
@@ -244,22 +269,22 @@ export function renderMarkdown(plan: CutoverPlan, options: RenderOptions): strin
     out.push('')
     out.push('## Notes')
     out.push('')
-    for (const n of plan.notes) out.push(`- ${n}`)
+    for (const n of plan.notes) out.push(`- ${mdText(n)}`)
   }
   out.push('')
   out.push('## Steps')
   for (const [i, x] of t.entries()) {
     const s = x.step
     out.push('')
-    out.push(`### ${i + 1}. \`${s.id}\`: ${s.title}${s.optional ? ' (optional)' : ''}`)
+    out.push(`### ${i + 1}. \`${s.id}\`: ${mdText(s.title)}${s.optional ? ' (optional)' : ''}`)
     out.push('')
     out.push(`- Kind: ${s.kind}`)
     out.push(s.kind === 'wait' ? `- Earliest end: ${formatClock(x.end)} (${formatDuration((x.end.getTime() - x.start.getTime()) / 1000)})` : `- Earliest start: ${formatClock(x.start)}`)
-    for (const r of s.waitFor ?? []) out.push(`- Waits ${formatDuration(r.seconds)} (${r.seconds} s) after \`${r.after}\`: ${r.reason}`)
+    for (const r of s.waitFor ?? []) out.push(`- Waits ${formatDuration(r.seconds)} (${r.seconds} s) after \`${r.after}\`: ${mdText(r.reason)}`)
     if (s.expectMx) out.push(`- Expects MX: ${mxText(s.expectMx)}`)
     if (s.why) {
       out.push('')
-      out.push(s.why)
+      out.push(mdText(s.why))
     }
     if (s.changes?.length) {
       out.push('')
@@ -275,16 +300,17 @@ export function renderMarkdown(plan: CutoverPlan, options: RenderOptions): strin
   out.push('')
   out.push('Earliest times, if the run starts when planned and every checkpoint is answered at once.')
   out.push('')
-  out.push('```mermaid')
-  out.push(renderGantt(plan))
-  out.push('```')
+  for (const [i, chart] of renderGantts(plan).entries()) {
+    if (i > 0) out.push('', 'The long wait after the cutover, on its own scale:', '')
+    out.push('```mermaid', chart, '```')
+  }
   out.push('')
   return out.join('\n')
 }
 
 /** A stored step as a numbered item of the review, with its exact changes. */
 function stepItem(step: Step, n: number): string[] {
-  const out = ['', `${n}. **${step.title.replace(/\.$/, '')}.** ${step.why ?? ''}`.trimEnd()]
+  const out = ['', `${n}. **${mdText(step.title.replace(/\.$/, ''))}.** ${mdText(step.why ?? '')}`.trimEnd()]
   if (step.expectMx) out[1] += ` Expects MX: ${mxText(step.expectMx)}.`
   if (step.changes?.length) {
     out.push('', '   ```diff')

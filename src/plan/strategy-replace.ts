@@ -43,7 +43,7 @@ export function addReplaceSteps(ctx: PlanContext, waitRules: NonNullable<Step['w
     id: 'verify-propagation',
     kind: 'verify',
     title: 'Verify the new MX on every authoritative server, then on the resolvers',
-    why: `Converged when every authoritative server serves the new RRset (same SOA serial) and every resolver answers it; resolvers that cached the old RRset drop it within ${formatDuration(ttl.swap)}.`,
+    why: `Converged when every authoritative server serves the new RRset (same SOA serial) and every resolver answers it; resolvers that cached the old RRset drop it within ${formatDuration(ttl.swap)} if they honour TTLs (resolvers that clamp short TTLs take longer, and the verification waits for them).`,
     expectMx: targetMx,
   })
   ctx.add({

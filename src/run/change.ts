@@ -198,7 +198,10 @@ export async function performChange(stepId: string, changes: readonly RRsetChang
     }
     if (deps.interrupt?.aborted) return {kind: 'interrupted', applied: true, message: `interrupted while waiting for the authoritative servers to serve ${stepId}: ${pendingDescription(last)}`}
     if (deps.clock.now() - started >= timing.convergeTimeoutMs) {
-      return {kind: 'timeout', message: `step ${stepId}: the change was made but not every authoritative server serves it after ${Math.round(timing.convergeTimeoutMs / 1000)} s: ${pendingDescription(last)}; check zone transfers (NOTIFY/IXFR) to the secondaries, then resume`}
+      // Blame the secondaries only when some server serves the change: when none does, it never reached the DNS host.
+      const someServe = last.changes.some((cs) => cs.servers.some((sv) => sv.state === 'after'))
+      const advice = someServe ? 'check zone transfers (NOTIFY/IXFR) from the primary to the others' : 'no authoritative server serves it: check that the change was saved at the DNS host'
+      return {kind: 'timeout', message: `step ${stepId}: the change was sent but not every authoritative server serves it after ${Math.round(timing.convergeTimeoutMs / 1000)} s: ${pendingDescription(last)}; ${advice}, then resume`}
     }
     await deps.clock.sleep(delay, deps.interrupt)
     delay = Math.min(delay * 2, timing.pollMaxMs)

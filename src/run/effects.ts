@@ -6,6 +6,7 @@ import type {PlanState} from '../state/schema.js'
 import {watchPropagation, type WatchOptions} from '../verify/watch.js'
 import type {AuthServer} from '../zone/discover.js'
 import type {Journal, JournalEntry} from './journal.js'
+import type {RunNotice} from './notify.js'
 import type {AuditFn, Clock, Prompter, RunnerDeps, RunnerUi, Timing, VerifyFn} from './types.js'
 
 /**
@@ -35,6 +36,7 @@ export interface EffectsEnv {
   /** The sandbox has DNS only: no SMTP server to probe, whatever the plan recorded. */
   smtpProbe?: boolean
   probeTimeoutMs?: number
+  notify?: (notice: RunNotice) => void
 }
 
 export function buildRunnerDeps(env: EffectsEnv): RunnerDeps {
@@ -54,6 +56,7 @@ export function buildRunnerDeps(env: EffectsEnv): RunnerDeps {
     ...(env.failpoint ? {failpoint: env.failpoint} : {}),
     ...(env.timing ? {timing: env.timing} : {}),
     ...(env.ensureRecordable ? {ensureRecordable: env.ensureRecordable} : {}),
+    ...(env.notify ? {notify: env.notify} : {}),
   }
 }
 

@@ -36,6 +36,8 @@ export const journalEventSchema = z.enum([
   'verify',
   'host-check-failed',
   'journal-repaired',
+  'notify',
+  'notify-failed',
 ])
 export type JournalEvent = z.infer<typeof journalEventSchema>
 

@@ -88,7 +88,7 @@ function safeJson(text: string): unknown {
 
 export function describeHolder(planPath: string, info: LockInfo, now = Date.now()): string {
   const where = info.host === hostname() ? '' : ` on ${info.host}`
-  return `plan ${planPath} is locked by PID ${info.pid}${where} (${info.command}, started ${formatWhen(Date.parse(info.startedAt), now)})`
+  return `plan ${planPath} is locked by PID ${info.pid}${where} (${info.command}, started ${formatWhen(Date.parse(info.startedAt), now).replace(/ \((.*)\)$/, ', $1')})`
 }
 
 async function createExclusive(lockPath: string, info: LockInfo): Promise<boolean> {

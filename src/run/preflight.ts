@@ -35,7 +35,7 @@ export async function runPreflight(plan: PlanState, sequence: readonly Step[], i
   if (serials.length > 1) {
     return {ok: false, message: `pre-flight: the authoritative servers serve different SOA serials (${read.serials.map((s) => `${s.server} ${s.serial}`).join(', ')}); wait for the zone transfers or fix them`}
   }
-  const agree = `${plural(read.serials.length, 'authoritative server')} agree on serial ${serials[0]}`
+  const agree = read.serials.length === 1 ? `the 1 authoritative server serves serial ${serials[0]}` : `${read.serials.length} authoritative servers agree on serial ${serials[0]}`
 
   const settings = plan.preflight
   let findings: RecordedFinding[]

@@ -1,4 +1,4 @@
-import {formatClock, formatWhen} from '../lib/time.js'
+import {formatClock, formatDuration, formatWhen} from '../lib/time.js'
 import {bold, dim, green, red, yellow} from '../lib/style.js'
 import type {RunOutcome} from './runner.js'
 import type {StatusReport} from './status.js'
@@ -20,9 +20,9 @@ export function outcomeText(outcome: RunOutcome, resumeCommand: string, now: num
     case 'until':
       return `stopped after ${outcome.step} as asked; continue with: ${resumeCommand}`
     case 'paused':
-      return `${yellow('paused')}: ${outcome.reason}\ncontinue with: ${resumeCommand}${outcome.due ? ` (the wait is over ${formatWhen(outcome.due, now)})` : ''}`
+      return `${yellow('paused')}: ${outcome.reason}\ncontinue with: ${resumeCommand}${outcome.due ? `\nthe wait is over ${formatWhen(outcome.due, now)}` : ''}`
     case 'detached':
-      return `detached at ${outcome.step}: run\n  ${resumeCommand}\nat or after ${formatClock(outcome.due)} (${formatWhen(outcome.due, now)}); a timer may call it earlier with --if-due`
+      return `detached at ${outcome.step}: run\n  ${resumeCommand}\nat or after ${formatClock(outcome.due)}, ${formatDuration(Math.max(0, (outcome.due - now) / 1000))} from now; a timer may call it earlier with --if-due`
     case 'not-due':
       return `not due: ${outcome.step} is due ${formatWhen(outcome.due, now)}; nothing was done`
     case 'drift':

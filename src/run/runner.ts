@@ -60,8 +60,9 @@ export async function runPlan(input: PlanState, deps: RunnerDeps, options: RunOp
   await deps.journal.append({event: 'run-start', message: options.resume ? 'resume' : 'run', from: plan.steps[first].id})
   const last = options.until ? plan.steps.findIndex((s) => s.id === options.until) : plan.steps.length - 1
   if (plan.steps.slice(first, last + 1).some((s) => s.kind === 'dns-change' && s.status !== 'done' && s.status !== 'skipped')) await checkHost(deps)
-  if (plan.pausedAt) {
+  if (plan.pausedAt || plan.pausedBy) {
     delete plan.pausedAt
+    delete plan.pausedBy
     await deps.save(plan)
   }
   if (plan.drift && !options.resume) {

@@ -1,6 +1,6 @@
-import {UserError} from '../lib/errors.js'
 import {formatClock, formatWhen} from '../lib/time.js'
 import type {PlanState, Step} from '../state/schema.js'
+import {NeedsPersonError} from './due.js'
 import type {JournalEntry} from './journal.js'
 import {STEP_HANDLERS} from './steps/table.js'
 import type {StepOptions, StepResult} from './steps/types.js'
@@ -36,8 +36,11 @@ const iso = (ms: number) => new Date(ms).toISOString()
 export async function runSequence(plan: PlanState, sequence: Step[], deps: RunnerDeps, options: SequenceOptions, openIntents: JournalEntry[]): Promise<SequenceOutcome> {
   const now = () => deps.clock.now()
   const save = () => deps.save(plan)
-  const pause = async (step: Step, reason: string, due?: number): Promise<SequenceOutcome> => {
+  // Only a person's answer at a checkpoint holds the plan; an interrupted run (Ctrl-C, SIGTERM) may be continued by a timer.
+  const pause = async (step: Step, reason: string, due?: number, byPerson = false): Promise<SequenceOutcome> => {
     plan.pausedAt = iso(now())
+    if (byPerson) plan.pausedBy = 'person'
+    else delete plan.pausedBy
     await save()
     await deps.journal.append({event: 'paused', step: step.id, message: reason})
     return {kind: 'paused', step: step.id, reason, ...(due !== undefined ? {due} : {})}
@@ -65,6 +68,7 @@ export async function runSequence(plan: PlanState, sequence: Step[], deps: Runne
 
     if (options.until === step.id) {
       plan.pausedAt = iso(now())
+      plan.pausedBy = 'until'
       await save()
       await deps.journal.append({event: 'paused', step: step.id, message: `stopped after ${step.id} as asked (--until)`})
       return {kind: 'until', step: step.id}
@@ -126,7 +130,7 @@ async function settle(
   step: Step,
   result: StepResult,
   deps: RunnerDeps,
-  pause: (step: Step, reason: string) => Promise<SequenceOutcome>,
+  pause: (step: Step, reason: string, due?: number, byPerson?: boolean) => Promise<SequenceOutcome>,
 ): Promise<SequenceOutcome | null> {
   switch (result.kind) {
     case 'done':
@@ -147,7 +151,7 @@ async function settle(
         step.status = 'pending'
         delete step.startedAt
       }
-      return pause(step, result.reason)
+      return pause(step, result.reason, undefined, result.byPerson === true)
     case 'aborted':
       step.status = 'failed'
       step.error = 'aborted at the checkpoint by the operator'
@@ -163,9 +167,10 @@ async function settle(
       step.status = 'pending'
       delete step.startedAt
       plan.pausedAt = iso(deps.clock.now())
+      plan.pausedBy = 'no-terminal'
       await deps.save(plan)
       await deps.journal.append({event: 'paused', step: step.id, message: 'checkpoint needs an answer and there is no terminal'})
-      throw new UserError(result.message)
+      throw new NeedsPersonError(result.message)
     case 'error':
       await fail(plan, step, deps, 'failed', result.error.message)
       throw result.error

@@ -5,7 +5,7 @@ import {createHost} from '../hosts/registry.js'
 import {UserError} from '../lib/errors.js'
 import {bounded} from '../lib/bounded.js'
 import {registerConfiguredSecrets} from '../lib/secrets.js'
-import {digestMatches, planDigest, shortDigest} from '../state/digest.js'
+import {assertDigest} from '../state/digest.js'
 import type {PlanState} from '../state/schema.js'
 import {discoverZone, type AuthServer} from '../zone/discover.js'
 import {envFailpoint} from './failpoint.js'
@@ -15,8 +15,9 @@ import {planPaths, type PlanPaths} from '../state/paths.js'
 import {buildRunnerDeps} from './effects.js'
 import {removeStaleTemps} from '../state/durable.js'
 import {readPlanState, writePlanState} from '../state/file.js'
-import type {Clock, RunnerDeps, RunnerUi} from './types.js'
+import {createNotifier, type Notifier} from './notify.js'
 import {roomCheck} from './room.js'
+import type {Clock, RunnerDeps, RunnerUi} from './types.js'
 import {confirmPrompt, createPrompter, createUi, isInteractive} from './ui.js'
 
 export const systemClock: Clock = {
@@ -32,20 +33,6 @@ export const systemClock: Clock = {
       const timer = setTimeout(done, Math.max(0, ms))
       signal?.addEventListener('abort', done)
     }),
-}
-
-/**
- * Refuses a plan whose digest is not the approved one (run/resume --digest):
- * exit 2, one line, before anything is read from DNS or written.
- */
-export function assertDigest(plan: PlanState, wanted: string, planPath: string): void {
-  const digest = planDigest(plan)
-  if (!/^(sha256:)?[0-9a-fA-F]{8,64}$/.test(wanted.trim())) {
-    throw new UserError(`--digest ${bounded(wanted, 80)}: give the digest mxcut plan printed (at least 8 hex digits)`)
-  }
-  if (!digestMatches(digest, wanted)) {
-    throw new UserError(`plan ${planPath} has digest ${shortDigest(digest)}, not the approved ${bounded(wanted.trim(), 80)}: it is not the plan that was reviewed; nothing was done`)
-  }
 }
 
 /** For the crash tests: with MXCUT_FAILPOINT=journal:N the process stops right after its Nth journal entry is durable. */
@@ -76,6 +63,14 @@ export interface SessionOptions {
   write?: (text: string) => void
   /** The digest the plan must have (run/resume --digest): any other plan is refused before anything happens. */
   digest?: string
+  /** Warnings for people (stderr). */
+  warn?: (line: string) => void
+  /** Notifier targets from --notify; default: the plan's config (notify:). */
+  notify?: string[]
+  /** What to type to continue this plan (for notifications). */
+  resumeCommand?: string
+  /** False in fleet runs: never ask anything, even at a terminal. */
+  prompts?: boolean
 }
 
 export interface Session {
@@ -85,6 +80,7 @@ export interface Session {
   deps: RunnerDeps
   interactive: boolean
   interrupt: AbortController
+  notifier: Notifier
   close(): Promise<void>
 }
 
@@ -150,7 +146,7 @@ export async function openSession(planPath: string, options: SessionOptions): Pr
     const client = createDnsClient({timeoutMs})
     const resolvers = parseResolvers(options.dns.resolver ?? config.resolvers ?? DEFAULT_RESOLVERS)
     const authServers = await authServersFor(plan, client, options.dns.nameserver ?? config.dns.nameservers, resolvers, timeoutMs)
-    const interactive = isInteractive()
+    const interactive = isInteractive() && options.prompts !== false
     const write = options.write ?? ((t: string) => process.stdout.write(t))
     const prompter = interactive && !options.yes ? createPrompter() : null
     const host = createHost(config.dns, {
@@ -163,7 +159,12 @@ export async function openSession(planPath: string, options: SessionOptions): Pr
     })
     const interrupt = new AbortController()
     const ui = createUi({interactive, write})
-    const deps = buildRunnerDeps({host, client, authServers, resolvers, timeoutMs, clock: systemClock, ui, prompter, interrupt: interrupt.signal, ...(await planFiles(paths, ui))})
+    const files = await planFiles(paths, ui)
+    const notifier = createNotifier(options.notify ?? config.notify ?? [], {domain: plan.domain, plan: paths.plan, planId: plan.id, next: options.resumeCommand ?? null}, {
+      journal: files.journal,
+      warn: options.warn ?? ((line) => process.stderr.write(`mxcut: warning: ${line}\n`)),
+    })
+    const deps = buildRunnerDeps({host, client, authServers, resolvers, timeoutMs, clock: systemClock, ui, prompter, interrupt: interrupt.signal, notify: (notice) => notifier.send(notice), ...files})
     const onSigint = () => {
       if (interrupt.signal.aborted) {
         // A second Ctrl-C: stop now; the journal's last intent tells resume what may have been in flight.
@@ -182,10 +183,12 @@ export async function openSession(planPath: string, options: SessionOptions): Pr
       deps,
       interactive,
       interrupt,
+      notifier,
       async close() {
         process.removeListener('SIGINT', onSigint)
         process.removeListener('SIGTERM', onSigint)
         await lock.release()
+        await notifier.flush()
       },
     }
   } catch (err) {

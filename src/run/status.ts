@@ -1,6 +1,9 @@
+import {relative} from 'node:path'
+import {readPlanState} from '../state/file.js'
+import {planPaths} from '../state/paths.js'
 import type {PlanState, StepKind, StepStatus} from '../state/schema.js'
 import {planDigest} from '../state/digest.js'
-import {holderAlive, type LockInfo} from './lock.js'
+import {holderAlive, readLock, type LockInfo} from './lock.js'
 import {continueCommand} from './next.js'
 import {nextStepIndex, notBefore} from './timeline.js'
 
@@ -69,4 +72,19 @@ export function planStatus(plan: PlanState, options: {planPath: string; lock: Lo
     digest: planDigest(plan),
     drift: plan.drift ?? null,
   }
+}
+
+/** How the plan path is shown in commands to type: as given, relative when inside the working directory. */
+export function shownPath(planPath: string): string {
+  const rel = relative(process.cwd(), planPaths(planPath).plan)
+  const p = rel.startsWith('..') ? planPaths(planPath).plan : rel
+  return /\s/.test(p) ? `'${p}'` : p
+}
+
+/** `mxcut status PLAN`: the plan file and its lock, no DNS (kept light: cron calls it often). */
+export async function statusOf(planPath: string, bin: string): Promise<StatusReport> {
+  const paths = planPaths(planPath)
+  const plan = await readPlanState(paths.plan)
+  const lock = await readLock(paths.lock)
+  return planStatus(plan, {planPath, lock, now: Date.now(), resumeCommand: `${bin} resume ${shownPath(planPath)}`})
 }

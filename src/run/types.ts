@@ -5,6 +5,7 @@ import type {DnsHost} from '../hosts/types.js'
 import type {PlanState, PreflightSettings, Step} from '../state/schema.js'
 import type {AuthServer} from '../zone/discover.js'
 import type {Journal, JournalEntry} from './journal.js'
+import type {RunNotice} from './notify.js'
 
 /** Time as the runner sees it: the real clock, or the sandbox's simulated one. */
 export interface Clock {
@@ -105,4 +106,6 @@ export interface RunnerDeps {
    * file. Called before each change's intent; nothing is changed then.
    */
   ensureRecordable?: () => Promise<void>
+  /** Tells a person (--notify); never waits for the notifier. */
+  notify?: (notice: RunNotice) => void
 }

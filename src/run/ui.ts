@@ -1,6 +1,4 @@
-import {select} from '@inquirer/prompts'
-import {ListrInquirerPromptAdapter} from '@listr2/prompt-adapter-inquirer'
-import {Listr} from 'listr2'
+import type {ListrInquirerPromptAdapter as Adapter} from '@listr2/prompt-adapter-inquirer'
 import {bold, cyan, dim, green, yellow} from '../lib/style.js'
 import {formatClock, formatDuration} from '../lib/time.js'
 import type {CheckpointAnswer, Prompter, RunnerUi} from './types.js'
@@ -44,6 +42,8 @@ export function createUi(options: {interactive: boolean; write?: (text: string) 
         await waiting
         return
       }
+      // listr2 and inquirer load only when a person is there to see them (start-up of timers and pipes stays short).
+      const {Listr} = await import('listr2')
       const list = new Listr(
         [
           {
@@ -76,6 +76,8 @@ export function createPrompter(): Prompter {
   return {
     async choose(message, choices) {
       let answer: CheckpointAnswer = 'pause'
+      const [{Listr}, {select}, adapter] = await Promise.all([import('listr2'), import('@inquirer/prompts'), import('@listr2/prompt-adapter-inquirer')])
+      const ListrInquirerPromptAdapter: typeof Adapter = adapter.ListrInquirerPromptAdapter
       const list = new Listr(
         [
           {

@@ -216,6 +216,7 @@ function rehearsalDeps(env: SandboxEnv, runner: Actor, write: (line: string) => 
 function restart(plan: PlanState): PlanState {
   const copy: PlanState = structuredClone(plan)
   delete copy.pausedAt
+  delete copy.pausedBy
   delete copy.rollback
   for (const step of [...copy.steps, ...(copy.rollbackPlan?.procedures.flatMap((p) => p.steps) ?? [])]) {
     step.status = 'pending'

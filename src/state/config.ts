@@ -39,7 +39,7 @@ export const recordedConfigSchema = z.strictObject({
     region: z.string().optional(),
     graph: z.strictObject({token: z.string(), endpoint: z.string().optional()}).optional(),
   }),
-  source: z.strictObject({profile: z.string().default('auto'), spfInclude: z.string().optional()}).default({profile: 'auto'}),
+  source: z.strictObject({profile: z.string().default('auto'), spfInclude: z.string().optional(), spfDropAtSwap: z.array(z.string()).optional()}).default({profile: 'auto'}),
   strategy: z.enum(['replace', 'staged']).default('replace'),
   ttl: z
     .strictObject({
@@ -58,6 +58,7 @@ export const recordedConfigSchema = z.strictObject({
     })
     .default({host: 'manual', nameservers: []}),
   resolvers: z.array(z.string()).optional(),
+  notify: z.array(z.string()).optional(),
 })
 
 export type RecordedConfig = z.output<typeof recordedConfigSchema>

@@ -1,3 +1,5 @@
+import {bounded} from '../lib/bounded.js'
+import {UserError} from '../lib/errors.js'
 import {createHash} from 'node:crypto'
 import type {PlanState, RollbackPlan, Step} from './schema.js'
 
@@ -85,4 +87,18 @@ export function shortDigest(digest: string): string {
 export function digestMatches(digest: string, given: string): boolean {
   const g = given.trim().toLowerCase().replace(/^sha256:/, '')
   return g.length >= MIN_DIGEST_PREFIX && /^[0-9a-f]+$/.test(g) && digest.startsWith(g)
+}
+
+/**
+ * Refuses a plan whose digest is not the approved one (run/resume --digest):
+ * exit 2, one line, before anything is read from DNS or written.
+ */
+export function assertDigest(plan: PlanState, wanted: string, planPath: string): void {
+  const digest = planDigest(plan)
+  if (!/^(sha256:)?[0-9a-fA-F]{8,64}$/.test(wanted.trim())) {
+    throw new UserError(`--digest ${bounded(wanted, 80)}: give the digest mxcut plan printed (at least 8 hex digits)`)
+  }
+  if (!digestMatches(digest, wanted)) {
+    throw new UserError(`plan ${planPath} has digest ${shortDigest(digest)}, not the approved ${bounded(wanted.trim(), 80)}: it is not the plan that was reviewed; nothing was done`)
+  }
 }

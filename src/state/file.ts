@@ -1,4 +1,4 @@
-import {mkdir, readFile, stat} from 'node:fs/promises'
+import {mkdir, open, readdir, readFile, stat} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 import type {z} from 'zod'
 import {UserError} from '../lib/errors.js'
@@ -150,6 +150,39 @@ export async function isPlanPath(arg: string): Promise<boolean> {
   try {
     const data: unknown = JSON.parse(text)
     return typeof data === 'object' && data !== null && 'steps' in data && Array.isArray(data.steps)
+  } catch {
+    return false
+  }
+}
+
+/** Directories a plan search never enters: dependencies, version control, anything hidden. */
+const SKIPPED_DIRS = /(^|\/)(node_modules|\.[^/]+)(\/|$)/
+
+/**
+ * Every plan state file under a directory (recursively), sorted by path:
+ * what `status DIR` and `resume DIR` go through. Journals, locks and configs
+ * are left out by isPlanPath, the one sniffer of plan files.
+ */
+export async function listPlanFiles(dir: string): Promise<string[]> {
+  let entries: string[]
+  try {
+    entries = await readdir(dir, {recursive: true})
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') throw new UserError(`directory ${dir} does not exist`)
+    if (code === 'ENOTDIR') throw new UserError(`${dir} is not a directory`)
+    throw new UserError(`directory ${dir} cannot be read (${code ?? String(err)})`)
+  }
+  const candidates = entries.filter((e) => e.endsWith('.json') && !SKIPPED_DIRS.test(e)).map((e) => join(dir, e))
+  const plans: string[] = []
+  for (const file of candidates) if (await isPlanPath(file)) plans.push(file)
+  return plans.sort()
+}
+
+/** Whether a command argument is a directory (of plans) rather than one file. */
+export async function isDirectory(arg: string): Promise<boolean> {
+  try {
+    return (await stat(arg)).isDirectory()
   } catch {
     return false
   }

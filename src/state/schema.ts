@@ -126,6 +126,8 @@ export const planStateSchema = z.strictObject({
     .optional(),
   /** Drift that resume found among finished steps: kept so status tells it; cleared when a later check finds none. */
   drift: z.strictObject({step: z.string(), detectedAt: z.string(), message: z.string()}).optional(),
+  /** Who paused it: a person's pause holds until a person resumes (timers with --if-due leave it alone). */
+  pausedBy: z.enum(['person', 'until', 'no-terminal']).optional(),
   rollback: z
     .strictObject({
       status: z.enum(['running', 'done', 'failed']),

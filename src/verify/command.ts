@@ -9,7 +9,6 @@ import {isPlanPath, readPlanState} from '../state/file.js'
 import {discoverZone} from '../zone/discover.js'
 import {parseMx} from '../zone/rrset.js'
 import {parseWait} from './duration.js'
-import {listrDisplay, plainDisplay} from './live.js'
 import {expectationFromPlan} from './plan.js'
 import {renderVerify, watchSummary} from './render.js'
 import {verifyPropagation, type VerifyReport} from './verify.js'
@@ -88,6 +87,8 @@ export async function runVerify(o: VerifyCommandOptions): Promise<{json: VerifyJ
     ...zone.nameservers.map((server) => ({role: 'authoritative' as const, server})),
     ...settings.resolvers.map((server) => ({role: 'resolver' as const, server})),
   ]
+  // The live display (listr2) loads only for a watch at a terminal.
+  const {listrDisplay, plainDisplay} = await import('./live.js')
   const display = o.json ? null : live ? listrDisplay(servers) : plainDisplay(o.log)
   let result: WatchResult
   try {

@@ -1,3 +1,4 @@
+import {count} from '../lib/text.js'
 import {bold, dim, green, red, table, yellow} from '../lib/style.js'
 import {formatDuration, formatWhen} from '../lib/time.js'
 import type {AnswerJson, ServerReport, ServerStatus} from './classify.js'
@@ -70,7 +71,7 @@ export function renderVerify(report: VerifyReport, header?: string): string {
 
 export function verdictLine(report: VerifyReport, now = Date.parse(report.checkedAt)): string {
   if (report.converged) {
-    return green(`Converged: all ${report.authoritative.length} authoritative servers and ${report.resolvers.length} resolvers serve the expected MX.`)
+    return green(`Converged: ${report.authoritative.length === 1 ? 'the' : 'all'} ${count(report.authoritative.length, 'authoritative server')} and ${count(report.resolvers.length, 'resolver')} serve the expected MX.`)
   }
   const eta = report.eta === null ? '' : `; the last stale cache expires ${formatWhen(Date.parse(report.eta), now)} if it obeys TTLs`
   return yellow(`Not converged${eta}.`)

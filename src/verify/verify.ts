@@ -1,3 +1,4 @@
+import {agreeing, count} from '../lib/text.js'
 import type {DnsClient} from '../dns/client.js'
 import {queryWithTcpFallback} from '../dns/fallback.js'
 import {canonicalName} from '../dns/names.js'
@@ -152,14 +153,14 @@ export function buildReport(input: {
   const notUpdatedAuth = authReports.filter((r) => r.status !== 'updated')
   if (notUpdatedAuth.length > 0) {
     pending.push(
-      `${notUpdatedAuth.length} of ${authReports.length} authoritative servers do not serve the expected MX yet (${notUpdatedAuth.map((r) => `${r.address} ${r.status}`).join(', ')}); resolvers may fetch the old set again until they do`,
+      `${notUpdatedAuth.length} of ${count(authReports.length, 'authoritative server')} ${agreeing(notUpdatedAuth.length, 'does', 'do')} not serve the expected MX yet (${notUpdatedAuth.map((r) => `${r.address} ${r.status}`).join(', ')}); resolvers may fetch the old set again until they do`,
     )
   }
   const stale = resolverReports.filter((r) => r.status === 'stale' || r.status === 'mixed')
-  if (stale.length > 0) pending.push(`${stale.length} resolvers still hold the old MX in cache`)
+  if (stale.length > 0) pending.push(`${count(stale.length, 'resolver')} still ${agreeing(stale.length, 'holds', 'hold')} the old MX in cache`)
   const dark = resolverReports.filter((r) => r.status === 'unreachable' || r.status === 'error')
   if (dark.length > 0) {
-    pending.push(`${dark.length} resolvers could not be checked (${dark.map((r) => `${r.address} ${r.status}`).join(', ')}): propagation there is unknown`)
+    pending.push(`${count(dark.length, 'resolver')} could not be checked (${dark.map((r) => `${r.address} ${r.status}`).join(', ')}): propagation there is unknown`)
   }
 
   let eta: string | null = null

@@ -24,13 +24,15 @@ const auditRecords = Array.from({length: AUDIT_DOMAINS}, (_, i) => [
 async function main(): Promise<void> {
   const results: BenchResult[] = []
   const failures: string[] = []
-  const attempt = async (key: string, fn: () => Promise<BenchResult>) => {
+  const attempt = async (key: string, fn: () => Promise<BenchResult | BenchResult[]>) => {
     if (!want(key)) return
     process.stdout.write(`… ${key}\n`)
     try {
-      const r = await fn()
-      results.push(r)
-      process.stdout.write(`${r.name}: ${r.ratio.toFixed(2)}× (${r.ratioOf})\n  ${r.detail}\n`)
+      const got = await fn()
+      for (const r of Array.isArray(got) ? got : [got]) {
+        results.push(r)
+        process.stdout.write(`${r.name}: ${r.ratio.toFixed(2)}× (${r.ratioOf})\n  ${r.detail}\n`)
+      }
     } catch (err) {
       failures.push(`${key}: ${err instanceof Error ? err.message : String(err)}`)
       process.stdout.write(`${key}: FAILED ${err instanceof Error ? err.message : String(err)}\n`)

@@ -1,5 +1,6 @@
 import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import {createDnsClient} from '../../src/dns/client.js'
+import {describeChange} from '../../src/hosts/providers/manual.js'
 import {createHost} from '../../src/hosts/registry.js'
 import {DnsHostError, type RecordChange} from '../../src/hosts/types.js'
 import type {AuthServer} from '../../src/zone/discover.js'
@@ -29,20 +30,42 @@ const swap: RecordChange[] = [
 ]
 
 describe('manual host', () => {
-  test('prints host, type, priority, value and TTL as a console wants them, what to delete, and zone-file lines', async () => {
+  test('prints host, type, priority, value and TTL as a console wants them: what to add first, then what to delete, and zone-file lines', async () => {
     const out: string[] = []
     const asked: string[] = []
-    const h = createHost({host: 'manual'}, {zone: 'contoso.test', client, authServers: servers, print: (t) => out.push(t), confirm: async (m) => (asked.push(m), true)})
-    await h.apply(swap)
+    const h = createHost({host: 'manual'}, {zone: 'contoso.test', client, authServers: servers, print: (t) => out.push(t), confirm: async (m) => (asked.push(m), false)})
+    await h.apply(swap).catch(() => undefined)
     const text = out.join('\n')
     expect(text).toContain('Make these 2 changes at your DNS host, zone contoso.test:')
-    expect(text).toContain('Replace MX records of @ (contoso.test), so exactly these exist:')
-    expect(text).toMatch(/delete:\n\s+Host\/Name\s+Type\s+Priority\s+Value\s+TTL\n\s+@\s+MX\s+10\s+mail\.contoso\.test\s+3600/)
-    expect(text).toMatch(/add \(or keep\):\n\s+Host\/Name\s+Type\s+Priority\s+Value\s+TTL\n\s+@\s+MX\s+0\s+contoso-test\.mail\.protection\.outlook\.test\s+300/)
+    expect(text).toContain('Replace MX records of @ (contoso.test), in this order:')
+    expect(text).toMatch(/1\. add:\n\s+Host\/Name\s+Type\s+Priority\s+Value\s+TTL\n\s+@\s+MX\s+0\s+contoso-test\.mail\.protection\.outlook\.test\s+300\n\s+2\. then delete:\n\s+Host\/Name\s+Type\s+Priority\s+Value\s+TTL\n\s+@\s+MX\s+10\s+mail\.contoso\.test\s+3600\n\s+Add before you delete: for a moment with no MX, senders fall back to contoso\.test's address records or bounce\./)
     expect(text).toContain('contoso.test. 300 IN MX 0 contoso-test.mail.protection.outlook.test.')
     expect(text).toContain('Delete all TXT records of old._domainkey (old._domainkey.contoso.test):')
     expect(text).toMatch(/old\._domainkey\s+TXT\s+v=DKIM1; p=abc\s+3600/)
     expect(asked).toHaveLength(1)
+  })
+
+  test('MX listed by priority; a TTL-only change says so', () => {
+    const text = describeChange(
+      {action: 'replace', name: 'contoso.test', type: 'MX', ttl: 300, records: [{priority: 20, exchange: 'b.contoso.test'}, {priority: 5, exchange: 'z.contoso.test'}, {priority: 10, exchange: 'a.contoso.test'}], expect: {ttl: 3600, records: [{priority: 10, exchange: 'a.contoso.test'}, {priority: 20, exchange: 'b.contoso.test'}, {priority: 5, exchange: 'z.contoso.test'}]}},
+      'contoso.test',
+    ).join('\n')
+    expect(text).toMatch(/^Change the TTL of these MX records of @ \(contoso\.test\) from 3600 to 300 \(the data stays\):/)
+    expect(text.indexOf('z.contoso.test')).toBeLessThan(text.indexOf('a.contoso.test'))
+    expect(text.indexOf('a.contoso.test')).toBeLessThan(text.indexOf('b.contoso.test'))
+  })
+
+  test('"yes" without the change made: at once, which record is still missing on which server, then the question again', async () => {
+    const out: string[] = []
+    const answers = [true, false]
+    const h = createHost({host: 'manual'}, {zone: 'contoso.test', client, authServers: servers, print: (t) => out.push(t), confirm: async () => answers.shift() ?? false, graceMs: 300, pollIntervalMs: 100})
+    const err = (await h.apply([swap[0]]).catch((e: unknown) => e)) as DnsHostError
+    expect(err.kind).toBe('cancelled')
+    const report = out.at(-1) ?? ''
+    expect(report).toMatch(/^Not served yet:\n  ns1\.contoso\.test \(127\.53\.\d+\.1\) serves 10 mail\.contoso\.test\. \(TTL 3600\) for contoso\.test MX; wanted 0 contoso-test\.mail\.protection\.outlook\.test\. \(TTL 300\)\n  ns2\.contoso\.test/)
+    // Neither server has it: nothing about zone transfers or secondaries.
+    expect(report).toMatch(/No authoritative server serves it: the change is not saved \(or not published\) at your DNS host yet/)
+    expect(report).not.toMatch(/zone transfer/)
   })
 
   test('a "no" at the prompt is a cancelled change, one line', async () => {

@@ -100,6 +100,9 @@ describe('mxcut init in a terminal (tmux)', () => {
     for (let i = 0; i < 'bad..domain'.length; i++) keys('BSpace')
     type('contoso.test')
     keys('Enter')
+    // With --nameserver alone, the resolvers proposed are none: Enter keeps that.
+    await screenShows(/Resolvers to use/)
+    keys('Enter')
 
     const today = await screenShows(/Provider mail moves to/)
     expect(today).toMatch(/Today contoso.test has MX 10 mail.contoso.test with TTL 7200 s \(2 h 00 min\); no known provider/)

@@ -2,15 +2,18 @@ import {existsSync, mkdtempSync, readFileSync, statSync, writeFileSync} from 'no
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, test} from 'vitest'
+import {rdataText} from '../../src/dns/records.js'
 import {serverLabel} from '../../src/dns/server.js'
+import {parseBindZone} from '../../src/zone/zone-file.js'
 import {readPlanState} from '../../src/state/file.js'
 import {parseJson, runCli} from '../helpers/cli.js'
 import {startLab, type Lab, type LabZone} from './lab.js'
 
-/** The example's zone as plans/examples/tailspin-toys.zone holds it (SOA MINIMUM 300, SOA TTL 3600). */
-const exampleRecords = readFileSync('plans/examples/tailspin-toys.zone', 'utf8')
-  .split('\n')
-  .filter((l) => l.trim() !== '' && !l.startsWith(';'))
+/** The example's zone as plans/examples/tailspin-toys.zone holds it (SOA MINIMUM 300, SOA TTL 3600); the lab adds its own SOA and NS. */
+const exampleZone = parseBindZone(readFileSync('plans/examples/tailspin-toys.zone', 'utf8'), {file: 'tailspin-toys.zone'})
+const exampleRecords = exampleZone.rrsets
+  .filter((s) => s.type !== 'NS' && !/^ns\d\./.test(s.name))
+  .flatMap((s) => s.records.map((data) => `${s.name}. ${s.ttl} IN ${s.type} ${rdataText({type: s.type, data})}`))
 const tailspin: LabZone = {name: 'tailspin-toys.example', serial: 2025030301, minimum: 300, ttl: 3600, records: exampleRecords}
 const slow: LabZone = {
   name: 'fabrikam.test',
@@ -91,7 +94,7 @@ describe('mxcut plan against BIND', () => {
     const config = writeConfig('fabrikam-text.yaml', 'version: 1\ndomain: fabrikam.test\ntarget: {profile: custom, mx: ["10 mx.provider.test"]}\n')
     const r = await runCli(['plan', config, '--out', join(dir, 'fabrikam-text.plan.json'), ...servers()])
     expect(r.code, r.stderr).toBe(0)
-    expect(r.stdout).toMatch(/wait-old-ttl\s+wait\s+until in 1 d \(\w{3} \d{2} \w{3} \d{2}:\d{2}:\d{2}\)/)
+    expect(r.stdout).toMatch(/wait-old-ttl\s+wait\s+until in 1 d \(\w{3} \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} \S+\)/)
     expect(r.stdout).toMatch(/Plan written to .*fabrikam-text.plan.json \(mode 0600\)/)
   })
 

@@ -6,8 +6,9 @@ import {describe, expect, test} from 'vitest'
 import type {Finding} from '../../src/audit/types.js'
 import {loadConfig} from '../../src/plan/config.js'
 import {planCutover, type ObservedDomain} from '../../src/plan/planner.js'
-import {changeDiff, planJson, renderGantt, renderMarkdown, renderText} from '../../src/plan/render.js'
+import {changeDiff, planJson, renderGantt, renderGantts, renderMarkdown, renderText} from '../../src/plan/render.js'
 import {questionKey} from '../../src/zone/read.js'
+import {parseBindZone} from '../../src/zone/zone-file.js'
 import type {RRset} from '../../src/zone/rrset.js'
 import {config, NOW, observed} from './fixtures.js'
 
@@ -15,17 +16,9 @@ import {config, NOW, observed} from './fixtures.js'
 function tailspin(): ObservedDomain {
   const d = 'tailspin-toys.example'
   const rrsets: Record<string, RRset | null> = {}
-  for (const line of readFileSync('plans/examples/tailspin-toys.zone', 'utf8').split('\n')) {
-    const m = /^(\S+)\s+(\d+)\s+IN\s+(\S+)\s+(.*)$/.exec(line)
-    if (!m) continue
-    const name = m[1] === '@' ? d : `${m[1]}.${d}`
-    const type = m[3]
-    const value = m[4].trim()
-    const data = type === 'MX' ? {priority: Number(value.split(/\s+/)[0]), exchange: value.split(/\s+/)[1].replace(/\.$/, '')} : type === 'TXT' ? (JSON.parse(value) as string) : value
-    const key = questionKey(name, type)
-    const set = rrsets[key] ?? {name, type, ttl: Number(m[2]), records: []}
-    set.records.push(data)
-    rrsets[key] = set
+  for (const set of parseBindZone(readFileSync('plans/examples/tailspin-toys.zone', 'utf8'), {file: 'tailspin-toys.zone'}).rrsets) {
+    if (set.type === 'NS' || /^ns\d\./.test(set.name) || (set.name === d && set.type === 'A')) continue
+    rrsets[questionKey(set.name, set.type)] = set
   }
   const finding = (code: Finding['code'], severity: Finding['severity'], subject: string, message: string): Finding => ({code, severity, subject, message})
   return {
@@ -68,8 +61,8 @@ describe('review', () => {
   test('text review: a table with durations and local clock times', () => {
     const plan = planCutover(observed(), config(), NOW)
     const text = renderText(plan, {planFile: 'plans/contoso.test.plan.json', now: NOW})
-    expect(text).toMatch(/wait-old-ttl\s+wait\s+until in 1 h 01 min \(Mon 03 Mar 10:01:00\)/)
-    expect(text).toMatch(/swap-mx\s+dns-change\s+in 1 h 01 min \(Mon 03 Mar 10:01:00\)/)
+    expect(text).toMatch(/wait-old-ttl\s+wait\s+until in 1 h 01 min \(Mon 03 Mar 2025 10:01:00 \S+\)/)
+    expect(text).toMatch(/swap-mx\s+dns-change\s+in 1 h 01 min \(Mon 03 Mar 2025 10:01:00 \S+\)/)
     expect(text).toContain('Plan written to plans/contoso.test.plan.json (mode 0600)')
     const refused = renderText(planCutover(observed({serials: [8, 7]}), config(), NOW), {planFile: null, now: NOW})
     expect(refused).toMatch(/Refused: 1 problem/)
@@ -111,5 +104,30 @@ describe('review', () => {
     const md = renderMarkdown(plan, {planFile: 'plans/contoso.test.plan.json', now: NOW})
     expect(md).toContain('+ contoso.test. 3600 IN TXT "v=spf1 mx include:_spf.google.com " "include:spf.b.test include:spf.protection.outlook.com -all"')
     expect(renderText(plan, {planFile: 'plans/contoso.test.plan.json', now: NOW})).toContain('"v=spf1 mx include:_spf.google.com " "include:spf.b.test include:spf.protection.outlook.com -all"')
+  })
+})
+
+describe('Markdown review for people who render it', () => {
+  test('angle brackets are escaped (a raw <tenant> would vanish as HTML); times carry the year and the zone', async () => {
+    const cfg = await loadConfig('plans/examples/tailspin-toys.yaml')
+    const o = tailspin()
+    o.findings.push({code: 'DKIM_TARGET_MISSING', severity: 'warning', subject: 'selector1._domainkey CNAME', message: 'publish selector1-tailspin-toys-example._domainkey.<tenant>.onmicrosoft.com; probes send RCPT TO:<postmaster@tailspin-toys.example>'})
+    const md = renderMarkdown(planCutover(o, cfg, NOW), {planFile: null, now: NOW})
+    expect(md).toContain('._domainkey.&lt;tenant&gt;.onmicrosoft.com; probes send RCPT TO:&lt;postmaster@tailspin-toys.example&gt;')
+    expect(md).not.toMatch(/<tenant>/)
+    expect(md).toMatch(/\| Planned \| Mon 03 Mar 2025 \d{2}:00:00 \S+, from the authoritative servers \|/)
+  })
+
+  test('the week-long soak gets a chart of its own, so the hour of the cutover is not squashed', async () => {
+    const plan = planCutover(tailspin(), await loadConfig('plans/examples/tailspin-toys.yaml'), NOW)
+    const charts = renderGantts(plan)
+    expect(charts).toHaveLength(2)
+    expect(charts[0]).toContain('restore-ttl')
+    expect(charts[0]).not.toContain('soak')
+    expect(charts[1]).toMatch(/title tailspin-toys\.example after the cutover soak \(7 d\) and what follows/)
+    expect(charts[1]).toMatch(/^ {2}soak \(optional\) :s10, /m)
+    expect(charts[1]).toMatch(/^ {2}cleanup/m)
+    // Without a long wait after the swap, one chart.
+    expect(renderGantts(planCutover(observed(), config(), NOW))).toHaveLength(1)
   })
 })

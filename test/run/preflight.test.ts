@@ -179,3 +179,11 @@ describe('pre-flight audits again at run time', () => {
     expect(blocked.outcome).toMatchObject({kind: 'failed', message: expect.stringMatching(/^pre-flight: the audit made with the plan found 1 error that no later step handles: SPF_MULTIPLE[^]*make a new plan$/)})
   })
 })
+
+test('one authoritative server: "the 1 authoritative server serves serial 7", not "1 authoritative server agree"', async () => {
+  const w = world([dmarcMissing])
+  w.deps.authServers = w.deps.authServers.slice(0, 1)
+  const {outcome} = await run(planWithCompanions({findings: []}), w.deps)
+  expect(outcome).toEqual({kind: 'until', step: 'preflight'})
+  expect(w.lines).toContain('preflight: audit: no errors, 1 warning (DMARC_MISSING); the 1 authoritative server serves serial 7')
+})

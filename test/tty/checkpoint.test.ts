@@ -48,7 +48,7 @@ test('countdown with the due clock time, then the checkpoint prompt: show the di
   ].join(' ')
   tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '40', '-c', root, command)
 
-  await until('the countdown', () => /left, until \w{3} \d{2} \w{3} \d{2}:\d{2}:\d{2}/.test(screen()), 60_000)
+  await until('the countdown', () => /left, until \w{3} \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} \S+/.test(screen()), 60_000)
   const countdown = screen()
   expect(countdown).toMatch(/wait-old-ttl/)
   expect(countdown).toMatch(/\(Ctrl-C pauses\)/)

@@ -46,3 +46,19 @@ describe('text output (NO_COLOR)', () => {
     expect(stateKey(report)).toContain('198.51.100.2=stale')
   })
 })
+
+describe('grammar with one of each', () => {
+  test('"1 resolver", "the 1 authoritative server", "1 resolver still holds"', async () => {
+    process.env.NO_COLOR = '1'
+    const w = fakeWorld(domain)
+    w.publish(oldMx, 300)
+    const one = [w.resolver('only')]
+    await w.client.query(one[0], domain, 'MX')
+    w.publish(newMx, 300)
+    const stale = await verifyPropagation({client: w.client, domain, expected: newMx, authoritative: w.auth.slice(0, 1), resolvers: one, now: w.now, publishedTtl: 300})
+    expect(stale.pending).toContain('1 resolver still holds the old MX in cache')
+    w.advance(301_000)
+    const done = await verifyPropagation({client: w.client, domain, expected: newMx, authoritative: w.auth.slice(0, 1), resolvers: one, now: w.now, publishedTtl: 300})
+    expect(renderVerify(done, 'from --expect-mx')).toMatch(/Converged: the 1 authoritative server and 1 resolver serve the expected MX\./)
+  })
+})

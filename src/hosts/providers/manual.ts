@@ -51,32 +51,55 @@ function table(rows: ConsoleRow[], indent: string): string[] {
   return all.map((r) => indent + keys.map((k) => r[k].padEnd(width[k])).join('  ').trimEnd())
 }
 
-/** The instructions for one change, as lines. */
+/** MX by priority then host, other data as given: the order a person reads and types them in. */
+function ordered(type: string, records: readonly RecordData[]): RecordData[] {
+  if (type !== 'MX') return [...records]
+  return [...(records as MxData[])].sort((a, b) => a.priority - b.priority || a.exchange.localeCompare(b.exchange))
+}
+
+const key = (type: string, d: RecordData) => toText(type, d)
+
+/**
+ * The instructions for one change, as lines. A replacement lists what to add
+ * first and what to delete after it: a web console user who deletes first
+ * leaves the name without records for a while (for MX: mail has nowhere to go).
+ */
 export function describeChange(change: RecordChange, zone: string): string[] {
   const name = canonicalName(change.name)
   const label = `${change.type} records of ${relativeName(name, zone)} (${name})`
   const lines: string[] = []
   const target = targetOf(change)
   const before = change.expect ?? null
+  const rows = (records: readonly RecordData[], ttl: number | null) => table(ordered(change.type, records).map((d) => consoleRow(name, zone, change.type, d, ttl)), '    ')
   if (target === null) {
     lines.push(`Delete all ${label}:`)
+    if (before && before.records.length > 0) lines.push(...rows(before.records, before.ttl))
+    else lines.push('    every record of this name and type')
+    lines.push(...dnscontrolLines(change, zone))
+    return lines
+  }
+  const old = before?.records ?? []
+  const kept = new Set(old.map((d) => key(change.type, d)))
+  const wanted = new Set(target.records.map((d) => key(change.type, d)))
+  const toAdd = target.records.filter((d) => !kept.has(key(change.type, d)))
+  const toKeep = target.records.filter((d) => kept.has(key(change.type, d)))
+  const toDelete = old.filter((d) => !wanted.has(key(change.type, d)))
+  if (change.expect === undefined) {
+    lines.push(`Set ${label}, so exactly these exist:`, ...rows(target.records, target.ttl))
+  } else if (old.length === 0) {
+    lines.push(`Create ${label}:`, ...rows(target.records, target.ttl))
+  } else if (toAdd.length === 0 && toDelete.length === 0) {
+    lines.push(`Change the TTL of these ${label} from ${before?.ttl ?? '-'} to ${target.ttl} (the data stays):`, ...rows(target.records, target.ttl))
   } else {
-    const verb = change.expect === undefined ? 'Set' : before && before.records.length > 0 ? 'Replace' : 'Create'
-    lines.push(`${verb} ${label}, so exactly these exist:`)
+    lines.push(`Replace ${label}, in this order:`)
+    lines.push('  1. add:', ...rows(toAdd, target.ttl))
+    if (toKeep.length > 0) lines.push(`     keep${before && before.ttl !== target.ttl ? ` (TTL to ${target.ttl})` : ''}:`, ...rows(toKeep, target.ttl))
+    if (toDelete.length > 0) lines.push('  2. then delete:', ...rows(toDelete, before?.ttl ?? null))
+    lines.push(`  Add before you delete: ${change.type === 'MX' ? `for a moment with no MX, senders fall back to ${name}'s address records or bounce` : 'a moment without the records is a gap resolvers may cache'}.`)
   }
-  if (before && before.records.length > 0) {
-    lines.push('  delete:')
-    lines.push(...table(before.records.map((d) => consoleRow(name, zone, change.type, d, before.ttl)), '    '))
-  } else if (target === null) {
-    lines.push('  delete: every record of this name and type')
-  }
-  if (target !== null) {
-    lines.push('  add (or keep):')
-    lines.push(...table(target.records.map((d) => consoleRow(name, zone, change.type, d, target.ttl)), '    '))
-    lines.push('  zone-file lines:')
-    // toText writes each TXT character-string quoted (a long single value cut at 255 octets), as a zone file needs them.
-    lines.push(...target.records.map((d) => `    ${name}. ${target.ttl} IN ${change.type} ${toText(change.type, d)}`))
-  }
+  lines.push('  zone-file lines:')
+  // toText writes each TXT character-string quoted (a long single value cut at 255 octets), as a zone file needs them.
+  lines.push(...ordered(change.type, target.records).map((d) => `    ${name}. ${target.ttl} IN ${change.type} ${toText(change.type, d)}`))
   lines.push(...dnscontrolLines(change, zone))
   return lines
 }
@@ -158,11 +181,7 @@ async function pending(deps: ManualDeps, changes: readonly RecordChange[]): Prom
  */
 export async function awaitChange(deps: ManualDeps, changes: readonly RecordChange[], question = 'Have you made this change and saved it at your DNS host?', where = 'at your DNS host'): Promise<void> {
   const zone = canonicalName(deps.zone)
-  if (deps.confirm) {
-    const yes = await deps.confirm(question)
-    if (!yes) throw new DnsHostError('cancelled', `the change to zone ${zone} was not confirmed; nothing was recorded as done`)
-    return
-  }
+  if (deps.confirm) return confirmed(deps, changes, deps.confirm, question)
 
   if (deps.authServers.length === 0) throw new DnsHostError('unreachable', `no authoritative servers of ${zone} to watch for the change`)
   const timeoutMs = deps.timeoutMs ?? 3_600_000
@@ -191,6 +210,45 @@ export async function awaitChange(deps: ManualDeps, changes: readonly RecordChan
     }
     await new Promise((r) => setTimeout(r, delay))
     delay = Math.min(delay * 2, interval)
+  }
+}
+
+/** What the servers still lack, per server, and the likely reason. */
+function missingReport(left: readonly Pending[], servers: number): string {
+  const lines = ['Not served yet:']
+  for (const p of left) {
+    const serves = p.status !== 'stale' ? `no answer (${p.status})` : p.live && p.live.records.length > 0 ? `${rdataKeys({type: p.live.type, records: ordered(p.live.type, p.live.records)}).join(', ')} (TTL ${p.live.ttl})` : 'nothing'
+    const want = targetOf(p.change)
+    lines.push(`  ${p.server.host} (${serverLabel(p.server)}) serves ${serves} for ${canonicalName(p.change.name)} ${p.change.type}; wanted ${want ? `${rdataKeys({type: want.type, records: ordered(want.type, want.records)}).join(', ')} (TTL ${want.ttl})` : 'none'}`)
+  }
+  const lagging = new Set(left.map((p) => p.server.host)).size < servers
+  lines.push(
+    lagging
+      ? '  Some servers serve it already: the others are catching up (zone transfer from the primary); wait a little, or check that they are the secondaries of this zone.'
+      : '  No authoritative server serves it: the change is not saved (or not published) at your DNS host yet. Check it there.',
+  )
+  return lines.join('\n')
+}
+
+/** Polls until every server serves the changes or `ms` passed; what is still missing. */
+async function settle(deps: ManualDeps, changes: readonly RecordChange[], ms: number): Promise<Pending[]> {
+  const deadline = Date.now() + ms
+  const interval = Math.min(deps.pollIntervalMs ?? 1000, 1000)
+  for (;;) {
+    const left = await pending(deps, changes)
+    if (left.length === 0 || Date.now() + interval > deadline) return left
+    await new Promise((r) => setTimeout(r, interval))
+  }
+}
+
+/** A person says the change is made: check it at once, and say exactly what is missing where, before asking again. */
+async function confirmed(deps: ManualDeps, changes: readonly RecordChange[], confirm: (message: string) => Promise<boolean>, question: string): Promise<void> {
+  for (let round = 0; ; round++) {
+    const yes = await confirm(round === 0 ? question : 'Have you made (and saved) the missing change now?')
+    if (!yes) throw new DnsHostError('cancelled', `the change to zone ${canonicalName(deps.zone)} was not confirmed; nothing was recorded as done`)
+    const left = await settle(deps, changes, deps.graceMs ?? 20_000)
+    if (left.length === 0) return
+    deps.print(missingReport(left, deps.authServers.length))
   }
 }
 

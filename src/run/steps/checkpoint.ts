@@ -23,6 +23,7 @@ export const checkpointStep: StepHandler = async (ctx) => {
     await deps.journal.append({event: 'checkpoint', step: step.id, answer: 'continue', by: '--yes'})
     return {kind: 'done', summary: 'continuing (--yes)', evidence: {answeredBy: '--yes', at: new Date(deps.clock.now()).toISOString()}}
   }
+  deps.notify?.({event: 'checkpoint', step: step.id, message: `${step.title}${next ? `; next change: ${next.title}` : ''}`})
   if (!deps.prompter) {
     return {kind: 'needs-person', message: `checkpoint ${step.id} needs a person and this is not an interactive terminal: run it in a terminal, or pass --yes to continue without asking (${options.resumeCommand} --yes)`}
   }
@@ -31,7 +32,7 @@ export const checkpointStep: StepHandler = async (ctx) => {
     case 'continue':
       return {kind: 'done', summary: 'continuing', evidence: {answeredBy: 'person', at: new Date(deps.clock.now()).toISOString()}}
     case 'pause':
-      return {kind: 'paused', reason: `paused at checkpoint ${step.id}`, reset: true}
+      return {kind: 'paused', reason: `paused at checkpoint ${step.id}`, reset: true, byPerson: true}
     case 'abort':
       return {kind: 'aborted'}
     default:

@@ -28,8 +28,8 @@ export type StepResult =
   | {kind: 'done'; summary: string; evidence?: unknown; at?: number}
   | {kind: 'failed'; message: string}
   | {kind: 'drift'; message: string}
-  /** reset: the step had not started its work (an unanswered checkpoint) and goes back to pending. */
-  | {kind: 'paused'; reason: string; reset?: boolean}
+  /** reset: the step had not started its work (an unanswered checkpoint) and goes back to pending; byPerson: a person chose to pause, and the pause holds against timers. */
+  | {kind: 'paused'; reason: string; reset?: boolean; byPerson?: boolean}
   | {kind: 'aborted'}
   | {kind: 'rollback'}
   /** A checkpoint with nobody to answer it: the run stops with this one-line error (exit 2). */
