@@ -71,6 +71,8 @@ export const profileFileSchema = z
     tenant: z.strictObject({api: z.literal('microsoft-graph')}).optional(),
     /** The provider's documented prerequisites for inbound DANE, checked when the target MX matches `mx`. */
     dane: z.strictObject({mx: regex, priorities: z.array(z.number().int().min(0)).min(1), enable: z.string().min(1)}).optional(),
+    /** provider: the provider runs the reverse DNS of its MX hosts, so their PTR records are not checked (MX_PTR_MISMATCH is for custom hosts). */
+    reverseDns: z.enum(['checked', 'provider']).default('checked'),
     notes: z.array(z.string()).default([]),
   })
   .superRefine((p, ctx) => {
