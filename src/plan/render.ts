@@ -1,6 +1,6 @@
 import {getProfile} from '../profiles/index.js'
 import {bold, dim, red, table, yellow} from '../lib/style.js'
-import {formatClock, formatDuration, formatSeconds, formatWhen} from '../lib/time.js'
+import {formatClock, formatDuration, formatInstant, formatSeconds, formatWhen} from '../lib/time.js'
 import {rdataKeys} from '../zone/rrset.js'
 import type {RRsetChange, RRsetJson, Step} from '../state/schema.js'
 import type {CutoverPlan} from './context.js'
@@ -80,6 +80,13 @@ function keyTimes(plan: CutoverPlan): {swap: Timed | undefined; flowing: Timed |
   }
 }
 
+/** The review's "keep the source accepting mail until …": the estimate without clamps; mxcut status gives the measured time after the swap. */
+function keepSourceText(plan: CutoverPlan): string | null {
+  const check = timeline(plan).find((x) => x.step.afterDecommissionSafe && x.step.kind === 'smtp-probe')
+  if (!check) return null
+  return `Keep the source accepting mail until at least ${formatInstant(check.start)} (the decommission-safe time if the run starts when planned and every checkpoint is answered at once; later where a resolver clamps TTLs: mxcut status gives the measured time once the swap is done).`
+}
+
 function waitText(step: Step): string {
   return (step.waitFor ?? []).map((r) => `${formatDuration(r.seconds)} after ${r.after}`).join(', ')
 }
@@ -113,6 +120,8 @@ export function renderText(plan: CutoverPlan, options: RenderOptions): string {
   const {swap, flowing} = keyTimes(plan)
   out.push('')
   if (swap) out.push(`Earliest swap ${formatWhen(swap.start, options.now)}; mail reaches the target everywhere ${formatWhen(flowing?.start ?? swap.end, options.now)}, if every checkpoint is answered at once.`)
+  const keep = keepSourceText(plan)
+  if (keep) out.push(keep)
   const changes = plan.steps.filter((s) => s.changes?.length)
   if (changes.length > 0) {
     out.push('')
@@ -212,6 +221,7 @@ export function renderMarkdown(plan: CutoverPlan, options: RenderOptions): strin
         : '',
       swap ? `If the run starts when planned and every checkpoint is answered at once, the swap happens ${formatDuration((swap.start.getTime() - new Date(plan.createdAt).getTime()) / 1000)} after the start and mail flows to the target by ${formatClock(flowing?.start ?? swap.end)}.` : '',
       last ? `The required steps end by ${formatClock(last.end)}.` : '',
+      keepSourceText(plan) ?? '',
       'No DNS was changed by planning.',
     ].filter(Boolean)
     out.push(sentences.join(' '))

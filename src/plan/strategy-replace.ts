@@ -2,6 +2,7 @@ import {formatDuration} from '../lib/time.js'
 import type {MxRecord, RRsetChange, Step} from '../state/schema.js'
 import {sameData} from '../zone/rrset.js'
 import {mxLines, mxSet, rrsetJson, type PlanContext} from './context.js'
+import {addDecommissionCheck, addProbeBeforeSwap, addProbeSource} from './continuity.js'
 import {addDane, addRestore, addWait} from './preparation.js'
 
 /** The MX change of a swap, and the autodiscover CNAME repointed in the same update when one exists. */
@@ -14,6 +15,11 @@ export function swapChanges(ctx: PlanContext, before: MxRecord[], after: MxRecor
     changes.push({name: ad.name, type: 'CNAME', before: rrsetJson(cname), after: {...rrsetJson(cname), records: [ad.value]}})
   }
   return changes
+}
+
+/** What the confirm-mail-flow checkpoint says of a rollback: no promise a clamping resolver would break. */
+export function rollbackWhy(ttl: number): string {
+  return `resolvers return to the original MX as their copy of the new one expires, within the lowered TTL (${formatDuration(ttl)}) where they obey TTLs; where verification saw a resolver clamp TTLs, the checkpoint says how long instead.`
 }
 
 export function swapWhy(ctx: PlanContext, what: string): string {
@@ -32,6 +38,7 @@ export function addReplaceSteps(ctx: PlanContext, waitRules: NonNullable<Step['w
     title: 'Confirm the swap',
     why: `Shows the exact change: MX ${mxLines(oldRecords)} → ${mxLines(targetMx)}. Abort, pause, or go.`,
   })
+  addProbeBeforeSwap(ctx)
   ctx.add({
     id: 'swap-mx',
     kind: 'dns-change',
@@ -46,11 +53,13 @@ export function addReplaceSteps(ctx: PlanContext, waitRules: NonNullable<Step['w
     why: `Converged when every authoritative server serves the new RRset (same SOA serial) and every resolver answers it; resolvers that cached the old RRset drop it within ${formatDuration(ttl.swap)}.`,
     expectMx: targetMx,
   })
+  addProbeSource(ctx)
   ctx.add({
     id: 'confirm-mail-flow',
     kind: 'checkpoint',
     title: 'Confirm that mail arrives at the target',
-    why: 'Send test messages from outside (and check the message trace of the target). If mail does not arrive, roll back: the original MX returns within the lowered TTL.',
+    why: `Send test messages from outside (and check the message trace of the target). If mail does not arrive, roll back: ${rollbackWhy(ttl.swap)}`,
   })
   addRestore(ctx, ttl.swap, 'mail flow is confirmed')
+  addDecommissionCheck(ctx, {step: 'swap-mx', ttl: ttl.swap})
 }

@@ -1,4 +1,7 @@
 import {auditConfigured} from '../audit/configured.js'
+import {createLookup, describeStatus, isDefinite} from '../audit/lookup.js'
+import {probeMxHosts} from '../audit/mx-hosts.js'
+import {addressJson} from '../audit/mx-probe.js'
 import type {DnsClient} from '../dns/client.js'
 import type {ServerSpec} from '../dns/server.js'
 import type {DnsHost} from '../hosts/types.js'
@@ -6,7 +9,7 @@ import type {PlanState} from '../state/schema.js'
 import {watchPropagation, type WatchOptions} from '../verify/watch.js'
 import type {AuthServer} from '../zone/discover.js'
 import type {Journal, JournalEntry} from './journal.js'
-import type {AuditFn, Clock, Prompter, RunnerDeps, RunnerUi, Timing, VerifyFn} from './types.js'
+import type {AuditFn, Clock, ProbeMxFn, Prompter, RunnerDeps, RunnerUi, Timing, VerifyFn} from './types.js'
 
 /**
  * The one place the runner's effects are built, for a real run (src/run/session.ts)
@@ -34,6 +37,8 @@ export interface EffectsEnv {
   /** The sandbox has DNS only: no SMTP server to probe, whatever the plan recorded. */
   smtpProbe?: boolean
   probeTimeoutMs?: number
+  /** The SMTP probe of smtp-probe steps; default: real sessions on port 25 (the sandbox passes its simulated hosts). */
+  probeMx?: ProbeMxFn
 }
 
 export function buildRunnerDeps(env: EffectsEnv): RunnerDeps {
@@ -46,6 +51,7 @@ export function buildRunnerDeps(env: EffectsEnv): RunnerDeps {
     prompter: env.prompter,
     verify: verifyAdapter(env),
     audit: auditAdapter(env),
+    probeMx: env.probeMx ?? probeAdapter(env),
     save: env.save,
     journal: env.journal,
     ...(env.previousJournal ? {previousJournal: env.previousJournal} : {}),
@@ -76,9 +82,11 @@ function verifyAdapter(env: EffectsEnv): VerifyFn {
     })
     const rep = r.report
     const total = rep.resolvers.length
+    const clamping = rep.resolvers.filter((x) => x.clamping)
+    const clamps = clamping.length > 0 ? `; ${clamping.map((x) => `${x.name} (${x.address}) ${x.clamping?.message}`).join('; ')}` : ''
     const summary = r.converged
-      ? `every authoritative server and ${plural(total, 'resolver')} serve the expected MX`
-      : `${rep.summary.updated} of ${plural(total, 'resolver')} updated${rep.authoritativeUpdated ? '' : '; not every authoritative server serves it yet'}`
+      ? `every authoritative server and ${plural(total, 'resolver')} serve the expected MX${clamps}`
+      : `${rep.summary.updated} of ${plural(total, 'resolver')} updated${rep.authoritativeUpdated ? '' : '; not every authoritative server serves it yet'}${clamps}`
     return {
       converged: r.converged,
       timedOut: r.timedOut,
@@ -107,4 +115,19 @@ function auditAdapter(env: EffectsEnv): AuditFn {
       timeoutMs: env.timeoutMs,
       ...(env.probeTimeoutMs !== undefined ? {probeTimeoutMs: env.probeTimeoutMs} : {}),
     })
+}
+
+/** smtp-probe steps: every address of each host, port 25, resolved through the plan's servers as the audit resolves them. */
+function probeAdapter(env: EffectsEnv): ProbeMxFn {
+  return async ({domain, zone, role, hosts}) => {
+    const lookup = createLookup({client: env.client, zone, authoritative: env.authServers, resolvers: env.resolvers, timeoutMs: env.timeoutMs})
+    const timeoutMs = env.probeTimeoutMs ?? Math.max(env.timeoutMs, 5000)
+    const probed = await probeMxHosts(role, hosts, lookup, {recipient: `postmaster@${domain}`, port: 25, timeoutMs})
+    return probed.map((h) => ({
+      priority: h.priority,
+      exchange: h.exchange,
+      addresses: h.probes.map((p) => addressJson(h, p)),
+      ...(h.resolved.addresses.length === 0 ? {unresolved: {definite: isDefinite(h.resolved.status), message: `${h.exchange} ${describeStatus(h.resolved)}`}} : {}),
+    }))
+  }
 }

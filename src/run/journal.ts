@@ -32,6 +32,7 @@ export const journalEventSchema = z.enum([
   'rollback-failed',
   'verify',
   'host-check-failed',
+  'smtp-probe',
 ])
 export type JournalEvent = z.infer<typeof journalEventSchema>
 

@@ -47,6 +47,7 @@ export function statusText(s: StatusReport, now: number): string {
   )
   for (const st of s.steps.filter((x) => x.error && x.status === 'failed')) lines.push(`${red(st.id)}: ${st.error}`)
   if (s.next) lines.push(`next: ${s.next.id} (${s.next.title}), due ${s.next.due ? formatWhen(Date.parse(s.next.due), now) : s.next.dueKnown ? 'now' : 'once the steps before it finish'}`)
+  if (s.keepSource) lines.push(s.keepSource)
   if (s.rollback) lines.push(`rollback: ${s.rollback.status}${s.rollback.error ? ` (${s.rollback.error})` : ''}`)
   if (s.resumeCommand) lines.push(dim(`continue with: ${s.resumeCommand}`))
   return lines.join('\n')

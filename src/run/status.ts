@@ -1,4 +1,6 @@
 import type {PlanState, StepKind, StepStatus} from '../state/schema.js'
+import {decommissionSafe} from '../state/decommission.js'
+import {keepSourceLine} from './continuity.js'
 import {holderAlive, type LockInfo} from './lock.js'
 import {continueCommand} from './next.js'
 import {nextStepIndex, notBefore} from './timeline.js'
@@ -17,6 +19,10 @@ export interface StatusReport {
   rollback: PlanState['rollback'] | null
   /** What to type to continue, when there is something to continue. */
   resumeCommand: string | null
+  /** Once the swap is done: until when the source must keep accepting mail (ISO; src/state/decommission.ts). */
+  decommissionSafeAt: string | null
+  /** The same as a sentence, with why. */
+  keepSource: string | null
 }
 
 export function planStatus(plan: PlanState, options: {planPath: string; lock: LockInfo | null; now: number; resumeCommand: string}): StatusReport {
@@ -25,6 +31,7 @@ export function planStatus(plan: PlanState, options: {planPath: string; lock: Lo
   const next = nextIndex === null ? null : plan.steps[nextIndex]
   const nb = next ? notBefore(plan, next) : null
   const due = nb?.kind === 'at' ? nb.at : null
+  const safe = decommissionSafe(plan)
 
   let state: PlanRunState
   if (plan.rollback?.status === 'done') state = 'rolled-back'
@@ -60,6 +67,8 @@ export function planStatus(plan: PlanState, options: {planPath: string; lock: Lo
     lock: live ? {pid: live.pid, command: live.command, startedAt: live.startedAt, host: live.host} : null,
     pausedAt: plan.pausedAt ?? null,
     rollback: plan.rollback ?? null,
+    decommissionSafeAt: safe ? new Date(safe.at).toISOString() : null,
+    keepSource: keepSourceLine(plan, options.now),
     resumeCommand: state === 'done' || state === 'rolled-back' || state === 'running' || state === 'planned' ? null : continueCommand(plan, options.resumeCommand),
   }
 }

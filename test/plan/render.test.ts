@@ -80,7 +80,7 @@ describe('review', () => {
     const g = renderGantt(planCutover(observed(), config(), NOW)).split('\n')
     expect(g.slice(0, 4)).toEqual(['gantt', '  title contoso.test MX cutover (replace)', '  dateFormat YYYY-MM-DD HH:mm:ss', '  axisFormat %d %b %H:%M'])
     expect(g).toContain('  wait-old-ttl :s4, 2025-03-03 09:00:00, 2025-03-03 10:01:00')
-    expect(g.find((l) => l.startsWith('  swap-mx'))).toMatch(/:crit, milestone, s6, 2025-03-03 10:01:00, 0s$/)
+    expect(g.find((l) => l.startsWith('  swap-mx'))).toMatch(/:crit, milestone, s7, 2025-03-03 10:01:00, 0s$/)
     expect(g).toContain('  section Cut over')
   })
 
