@@ -6,6 +6,7 @@ import type {DnsClient} from '../dns/client.js'
 import type {ServerSpec} from '../dns/server.js'
 import type {DnsHost} from '../hosts/types.js'
 import type {PlanState} from '../state/schema.js'
+import type {Clamping} from '../verify/classify.js'
 import {watchPropagation, type WatchOptions} from '../verify/watch.js'
 import type {AuthServer} from '../zone/discover.js'
 import type {Journal, JournalEntry} from './journal.js'
@@ -82,8 +83,11 @@ function verifyAdapter(env: EffectsEnv): VerifyFn {
     })
     const rep = r.report
     const total = rep.resolvers.length
-    const clamping = rep.resolvers.filter((x) => x.clamping)
-    const clamps = clamping.length > 0 ? `; ${clamping.map((x) => `${x.name} (${x.address}) ${x.clamping?.message}`).join('; ')}` : ''
+    // The strongest clamp of each resolver over the whole watch: a resolver seen holding the old MX says so, even after it updated.
+    const strongest = new Map(r.clamps.map((c) => [`${c.name} ${c.address}`, c.clamping]))
+    const clampOf = (x: {name: string; address: string; clamping?: Clamping}) => strongest.get(`${x.name} ${x.address}`) ?? x.clamping
+    const clamping = rep.resolvers.filter((x) => clampOf(x))
+    const clamps = clamping.length > 0 ? `; ${clamping.map((x) => `${x.name} (${x.address}) ${clampOf(x)?.message}`).join('; ')}` : ''
     const summary = r.converged
       ? `every authoritative server and ${plural(total, 'resolver')} serve the expected MX${clamps}`
       : `${rep.summary.updated} of ${plural(total, 'resolver')} updated${rep.authoritativeUpdated ? '' : '; not every authoritative server serves it yet'}${clamps}`
@@ -99,7 +103,10 @@ function verifyAdapter(env: EffectsEnv): VerifyFn {
         rounds: r.rounds,
         summary: rep.summary,
         publishedTtl: rep.publishedTtl,
-        resolvers: rep.resolvers.map((x) => ({name: x.name, address: x.address, status: x.status, ...(x.authenticated !== undefined ? {authenticated: x.authenticated} : {}), ...(x.clamping ? {clamping: x.clamping} : {})})),
+        resolvers: rep.resolvers.map((x) => {
+          const clamp = clampOf(x)
+          return {name: x.name, address: x.address, status: x.status, ...(x.authenticated !== undefined ? {authenticated: x.authenticated} : {}), ...(clamp ? {clamping: clamp} : {})}
+        }),
       },
     }
   }

@@ -5,12 +5,13 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import type {DrillReport} from '../../src/audit/drill.js'
 import type {AuditReport} from '../../src/audit/types.js'
+import {query} from '../../src/dns/client.js'
 import {serverLabel} from '../../src/dns/server.js'
 import {planStateSchema} from '../../src/state/schema.js'
 import {parseJson, runCli} from '../helpers/cli.js'
 import {startSmtpListener, type SmtpListener} from '../helpers/smtp.js'
 import {createTestCa} from '../helpers/tls.js'
-import {journalEvents, labEnv, mxOn, rfc2136Lines, serialOn} from '../run/lab-plan.js'
+import {journalEvents, labEnv, mxOn, rfc2136Lines, serialOn, until} from '../run/lab-plan.js'
 import {startLab, type Lab, type LabZone} from './lab.js'
 
 /**
@@ -26,7 +27,42 @@ const MX1 = `${S}.1`
 const MX2 = `${S}.2`
 const MX3 = `${S}.3`
 const TARGET = `${S}.10`
+/** The source host of the run tests, and a target that starts refusing between plan and swap. */
+const SOURCE = `${S}.20`
+const FLIP = `${S}.21`
+/** cache-min-ttl of the clamping resolver: it holds an MX published with TTL 1 s for this long. */
+const CLAMP = 10
 const reverseZone = `${S.split('.').reverse().join('.')}.in-addr.arpa`
+
+/** A domain to cut over: MX TTL 2 s, its source host a listener that accepts, SPF with the source's include (dropped by the cleanup). */
+function cutover(name: string): LabZone {
+  return {name, dynamic: true, ttl: 60, minimum: 2, serial: 100, records: ['@ 2 IN MX 10 mail', `mail 60 IN A ${SOURCE}`, '@ 1 IN TXT "v=spf1 include:spf.source.test -all"']}
+}
+
+/** A replace plan to a custom target, made by the real `mxcut plan` (without the SMTP probe of the audit, as is the default). */
+async function planCutover(zone: string, targetHost: string, o: {margin: number; cleanup: boolean}): Promise<string> {
+  const config = join(dir, `${zone}.yaml`)
+  writeFileSync(
+    config,
+    [
+      'version: 1',
+      `domain: ${zone}`,
+      'target:',
+      '  profile: custom',
+      `  mx: ["0 ${targetHost}"]`,
+      '  spfInclude: spf.target.test',
+      'source: {spfInclude: spf.source.test}',
+      `ttl: {lowered: 1, margin: ${o.margin}}`,
+      o.cleanup ? 'cleanup: {enabled: true, soak: 0}' : 'cleanup: {enabled: false}',
+      ...rfc2136Lines(lab),
+      '',
+    ].join('\n'),
+  )
+  const planPath = join(dir, `${zone}.plan.json`)
+  const made = await runCli(['plan', config, '--out', planPath, '--no-audit'], {env: labEnv(lab)})
+  if (made.code !== 0) throw new Error(`mxcut plan failed (${made.code}): ${made.stderr}\n${made.stdout}`)
+  return planPath
+}
 
 /** Dynamic, so the rfc2136 host can run a plan on it; every host has a forward-confirmed PTR. */
 function mailZone(name: string, mx: string[]): LabZone {
@@ -34,6 +70,7 @@ function mailZone(name: string, mx: string[]): LabZone {
 }
 
 let lab: Lab
+let flip: SmtpListener
 const listeners: SmtpListener[] = []
 let caFile = ''
 const dir = mkdtempSync(join(tmpdir(), 'mxcut-continuity-'))
@@ -47,19 +84,24 @@ beforeAll(async () => {
     await startSmtpListener(MX2, 'tempfail-rcpt', 25),
     await startSmtpListener(MX3, 'reject-rcpt', 25, {tls: cert}),
     await startSmtpListener(TARGET, 'accept', 25, {tls: cert}),
+    await startSmtpListener(SOURCE, 'accept', 25),
   )
+  flip = await startSmtpListener(FLIP, 'accept', 25)
   lab = await startLab({
     zones: [
       mailZone('three.test', ['@ 5 IN MX 10 mx1', '@ 5 IN MX 20 mx2', '@ 5 IN MX 30 mx3', `mx1 IN A ${MX1}`, `mx2 IN A ${MX2}`, `mx3 IN A ${MX3}`]),
-      {name: 'target.test', records: [`mx 60 IN A ${TARGET}`, 'spf 60 IN TXT "v=spf1 ip4:127.0.0.0/8 -all"']},
-      {name: reverseZone, records: ['1 IN PTR mx1.three.test.', '2 IN PTR mx2.three.test.', '3 IN PTR mx3.three.test.', '10 IN PTR mx.target.test.']},
+      {name: 'target.test', records: [`mx 60 IN A ${TARGET}`, `flip 60 IN A ${FLIP}`, 'spf 60 IN TXT "v=spf1 ip4:127.0.0.0/8 -all"']},
+      cutover('flip.test'),
+      cutover('clamp.test'),
+      {name: reverseZone, records: ['1 IN PTR mx1.three.test.', '2 IN PTR mx2.three.test.', '3 IN PTR mx3.three.test.', '10 IN PTR mx.target.test.', '21 IN PTR flip.target.test.']},
     ],
-    resolvers: [{}],
+    // The second resolver clamps TTLs like Unbound with cache-min-ttl (or Knot Resolver's 5 s minimum).
+    resolvers: [{}, {cacheMinTtl: CLAMP}],
   })
 }, 60_000)
 
 afterAll(async () => {
-  await Promise.all(listeners.map((l) => l.close()))
+  await Promise.all([...listeners, flip].map((l) => l?.close()))
   await lab?.stop()
 })
 
@@ -71,7 +113,7 @@ describe('a backup MX that refuses the domain', () => {
   test('mxcut drill: one SMTP session per host, accept / defer / bounce in priority order, exit 1 (text and --json)', {timeout: 60_000}, async () => {
     const before = sessions()
     const json = await runCli(['drill', 'three.test', '--resolver', resolver(), '--probe-timeout', '2000', '--json'], {env: env()})
-    const opened = sessions().map((n, i) => n - before[i])
+    const opened = sessions().map((n, i) => n - before[i]).slice(0, 4)
     expect(json.code, json.stderr).toBe(1)
     const report = parseJson<DrillReport>(json)
     expect(report).toMatchObject({domain: 'three.test', wouldBounce: true, mx: 'listed'})
@@ -131,5 +173,92 @@ describe('a backup MX that refuses the domain', () => {
     expect(journalEvents(planPath, 'intent')).toEqual([])
     const state = planStateSchema.parse(JSON.parse(readFileSync(planPath, 'utf8')))
     expect(state.steps[0]).toMatchObject({id: 'preflight', status: 'failed', error: expect.stringMatching(/MX_BACKUP_REJECTS/)})
+  })
+})
+
+interface Status {
+  state: string
+  decommissionSafeAt: string | null
+  keepSource: string | null
+  next: {id: string; due: string | null} | null
+  steps: Array<{id: string; status: string; notBefore: string | null; startedAt: string | null; finishedAt: string | null}>
+}
+
+describe('the run probes the target right before the swap', () => {
+  test('a target that starts refusing between plan and swap stops the run before the swap (exit 1, plan state valid); once it accepts, the same plan goes on', {timeout: 90_000}, async () => {
+    const planPath = await planCutover('flip.test', 'flip.target.test', {margin: 0, cleanup: false})
+    // Days later the domain is removed at the target: it refuses RCPT now.
+    await flip.close()
+    flip = await startSmtpListener(FLIP, 'reject-rcpt', 25)
+    const run = await runCli(['run', planPath, '--yes'], {env: labEnv(lab)})
+    expect(run.code, run.stderr + run.stdout).toBe(1)
+    expect(run.stdout).toMatch(/stopped at probe-before-swap: probe-before-swap: the target refuses mail for flip\.test: flip\.target\.test \(127\.55\.\d+\.21\): 554 5\.7\.1 <postmaster@flip\.test>: Relay access denied; after the swap that mail would bounce, so nothing was changed/)
+    expect(run.stderr).toBe('')
+    for (const server of [lab.primary, lab.secondary]) expect((await mxOn(server, 'flip.test')).records).toEqual(['10 mail.flip.test'])
+    expect(journalEvents(planPath, 'intent').map((e) => e.step)).toEqual(['publish-companions', 'lower-ttl'])
+    const state = planStateSchema.parse(JSON.parse(readFileSync(planPath, 'utf8')))
+    expect(state.steps.find((s) => s.id === 'probe-before-swap')).toMatchObject({status: 'failed', error: expect.stringMatching(/refuses mail for flip\.test/)})
+    expect(state.steps.find((s) => s.id === 'swap-mx')?.status).toBe('pending')
+    const status = parseJson<Status>(await runCli(['status', planPath, '--json']))
+    expect(status).toMatchObject({state: 'failed', decommissionSafeAt: null})
+    // Fixed at the target: the probe passes and the swap happens.
+    await flip.close()
+    flip = await startSmtpListener(FLIP, 'accept', 25)
+    const resumed = await runCli(['resume', planPath, '--yes', '--until', 'swap-mx'], {env: labEnv(lab)})
+    expect(resumed.code, resumed.stderr + resumed.stdout).toBe(0)
+    expect(resumed.stdout).toMatch(/probe-before-swap: 1 of 1 target address accept RCPT TO:<postmaster@flip\.test>/)
+    expect((await mxOn(lab.primary, 'flip.test')).records).toEqual(['0 flip.target.test'])
+  })
+})
+
+describe('the decommission-safe time with a clamping resolver', () => {
+  test(`status shows it after the swap, later than swap + published TTL by the clamp (cache-min-ttl ${CLAMP} s); cleanup waits for it`, {timeout: 120_000}, async () => {
+    const zone = 'clamp.test'
+    const planPath = await planCutover(zone, 'mx.target.test', {margin: 4, cleanup: true})
+    const first = await runCli(['run', planPath, '--yes', '--until', 'probe-before-swap'], {env: labEnv(lab)})
+    expect(first.code, first.stderr + first.stdout).toBe(0)
+    // Senders behind the clamping resolver look the domain up now: it keeps the old MX (TTL 1 s) for CLAMP s.
+    // (An entry cached earlier, when the plan was made, is let run out so the cache holds a fresh copy at the swap.)
+    await until('the clamping resolver to hold a fresh copy of the old MX', async () => {
+      const cached = await query(lab.resolvers[1], zone, 'MX', {timeoutMs: 1000})
+      return (cached.answers.find((a) => a.type === 'MX')?.ttl ?? 0) >= CLAMP - 1
+    }, (CLAMP + 5) * 1000)
+    const swap = await runCli(['resume', planPath, '--yes', '--until', 'confirm-mail-flow'], {env: labEnv(lab)})
+    expect(swap.code, swap.stderr + swap.stdout).toBe(0)
+    // verify-propagation tells the clamp; the checkpoint no longer promises the lowered TTL.
+    expect(swap.stdout).toMatch(/verify-propagation: every authoritative server and 2 resolvers serve the expected MX; (127\.53\.\d+\.11) \(\1\) holds the old MX with \d+ s left although it was published with TTL 1 s/)
+    expect(swap.stdout).toMatch(/probe-source: 1 of 1 source address accept mail for clamp\.test; keep it accepting mail until \w{3} \d+ \w{3} \d{4} \d\d:\d\d:\d\d \S+/)
+    expect(swap.stdout).toMatch(/keep the source accepting mail until .*\(127\.53\.\d+\.11\) clamps TTLs and may hand out the old MX for \d+ s although it was published with TTL 1 s; margin 4 s/)
+    expect(swap.stdout).toMatch(/a rollback would not reach every resolver within the lowered TTL of 1 s: 127\.53\.\d+\.11/)
+
+    const status = parseJson<Status>(await runCli(['status', planPath, '--json']))
+    const plan = planStateSchema.parse(JSON.parse(readFileSync(planPath, 'utf8')))
+    const swapAt = Date.parse(plan.steps.find((s) => s.id === 'swap-mx')?.finishedAt ?? '')
+    const safeAt = Date.parse(status.decommissionSafeAt ?? '')
+    const naive = swapAt + (1 + 4) * 1000
+    process.stdout.write(`[mail-continuity] swap served everywhere ${new Date(swapAt).toISOString()}; swap + published TTL 1 s + margin 4 s = ${new Date(naive).toISOString()}; decommission-safe ${status.decommissionSafeAt} (${((safeAt - naive) / 1000).toFixed(1)} s later, the clamp of cache-min-ttl ${CLAMP} s)\n`)
+    expect(safeAt - naive).toBeGreaterThanOrEqual(2000)
+    expect(safeAt - naive).toBeLessThanOrEqual((CLAMP + 1) * 1000)
+    const text = await runCli(['status', planPath])
+    expect(text.stdout).toMatch(/keep the source accepting mail until \w{3} \d+ \w{3} \d{4} \d\d:\d\d:\d\d \S+/)
+    // The cleanup (soak 0) is held to the decommission-safe time, like the last probe of the source.
+    expect(status.steps.find((s) => s.id === 'cleanup')?.notBefore).toBe(status.decommissionSafeAt)
+
+    const early = await runCli(['resume', planPath, '--yes', '--detach'], {env: labEnv(lab)})
+    expect(early.code, early.stderr + early.stdout).toBe(0)
+    expect(early.stdout).toMatch(/detached at decommission-check/)
+    const held = parseJson<Status>(await runCli(['status', planPath, '--json']))
+    expect(held.steps.find((s) => s.id === 'cleanup')?.status).toBe('pending')
+    expect(held.next?.id).toBe('decommission-check')
+    expect(held.next?.due).toBe(status.decommissionSafeAt)
+
+    await new Promise((r) => setTimeout(r, Math.max(0, safeAt - Date.now() + 200)))
+    const done = await runCli(['resume', planPath, '--yes'], {env: labEnv(lab)})
+    expect(done.code, done.stderr + done.stdout).toBe(0)
+    expect(done.stdout).toMatch(/decommission-check: 1 of 1 source address accept mail for clamp\.test; the decommission-safe time \(.*\) has passed: the source may be switched off/)
+    const finished = planStateSchema.parse(JSON.parse(readFileSync(planPath, 'utf8')))
+    const cleanup = finished.steps.find((s) => s.id === 'cleanup')
+    expect(cleanup?.status).toBe('done')
+    expect(Date.parse(cleanup?.startedAt ?? '')).toBeGreaterThanOrEqual(safeAt)
   })
 })
