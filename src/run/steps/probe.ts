@@ -43,15 +43,17 @@ function targetOutcome({plan, step, deps, options}: StepContext, hosts: ProbedMx
       message: `${step.id}: the target refuses mail for ${plan.domain}: ${list(refused)}; after the swap that mail would bounce, so nothing was changed: finish adding ${plan.domain} at the target (an accepted domain), then: ${options.resumeCommand}`,
     }
   }
-  const gone = hosts.filter((h) => h.unresolved?.definite)
-  if (gone.length > 0 && step.probe?.onRefusal === 'stop') {
-    return {kind: 'failed', message: `${step.id}: ${gone.map((h) => h.unresolved?.message).join('; ')}: after the swap senders could not deliver to it, so nothing was changed; fix the target's DNS, then: ${options.resumeCommand}`}
-  }
+  // Only a refusal is known to bounce mail; a host without an address is the pre-flight audit's TARGET_MX_UNRESOLVABLE, said again here.
+  for (const h of hosts.filter((x) => x.unresolved)) deps.ui.warn(`${step.id}: ${h.unresolved?.message}${h.unresolved?.definite ? ': senders cannot deliver to it after the swap; check the target MX' : ''}`)
   const untested = rows.filter((r) => r.result === 'unreachable' || r.result === 'defer')
   if (untested.length > 0) deps.ui.warn(`${step.id}: not every target address could be tested from here (${list(untested)}); port 25 is often blocked from admin networks: confirm with the provider that it accepts mail for ${plan.domain}`)
-  for (const h of hosts.filter((x) => x.unresolved && !x.unresolved.definite)) deps.ui.warn(`${step.id}: ${h.unresolved?.message}`)
   const accepted = rows.filter((r) => r.result === 'accept').length
-  return {kind: 'done', evidence, summary: `${accepted} of ${rows.length} target address${rows.length === 1 ? '' : 'es'} accept RCPT TO:<postmaster@${plan.domain}>${untested.length > 0 ? `; ${untested.length} could not be tested from here` : ''}`}
+  const unresolved = hosts.filter((h) => h.unresolved).length
+  return {
+    kind: 'done',
+    evidence,
+    summary: `${accepted} of ${rows.length} target address${rows.length === 1 ? '' : 'es'} accept RCPT TO:<postmaster@${plan.domain}>${untested.length > 0 ? `; ${untested.length} could not be tested from here` : ''}${unresolved > 0 ? `; ${unresolved} host${unresolved === 1 ? ' has' : 's have'} no address` : ''}`,
+  }
 }
 
 function sourceOutcome({plan, step, deps}: StepContext, hosts: ProbedMxHost[], evidence: unknown): StepResult {
