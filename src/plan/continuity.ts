@@ -1,5 +1,6 @@
 import {canonicalName} from '../dns/names.js'
 import {formatDuration} from '../lib/time.js'
+import {getProfile} from '../profiles/index.js'
 import type {MxRecord} from '../state/schema.js'
 import type {PlanContext} from './context.js'
 
@@ -57,5 +58,26 @@ export function addDecommissionCheck(ctx: PlanContext, removal: {step: string; t
     probe: {role: 'source', hosts: source, onRefusal: 'warn'},
     waitFor: [{after: removal.step, seconds, reason: `the old MX's TTL (${removal.ttl} s) + margin ${ctx.ttl.margin} s after ${removal.step}, later if a resolver clamps TTLs`}],
     afterDecommissionSafe: true,
+  })
+}
+
+/**
+ * A filtering gateway as the target, in front of a mailbox provider: once the
+ * MX points at the gateway, the provider receives the domain's mail from the
+ * gateway's servers, and must be told to accept them (an inbound connector),
+ * or it filters the relayed mail as if the gateway had sent it.
+ */
+export function addGatewayConnector(ctx: PlanContext): void {
+  const gateway = ctx.target.profile
+  if (gateway.kind !== 'gateway' || !gateway.gateway) return
+  const behind = ctx.config.target.behind ? getProfile(ctx.config.target.behind) : null
+  const ranges = ctx.config.target.gatewayIpRanges ?? gateway.gateway.ipRanges
+  const where = behind?.inboundGateway ? `${behind.inboundGateway.where} (${behind.inboundGateway.docs})` : `declare ${gateway.name}'s servers as the only ones that may deliver mail for ${ctx.domain} on the mail server behind it`
+  const list = ranges.length > 0 ? `accept mail from ${ranges.join(', ')}` : `accept mail from the ranges in ${gateway.gateway.ipRangesWhere} (give them as target.gatewayIpRanges to have them listed here)`
+  ctx.add({
+    id: 'confirm-inbound-connector',
+    kind: 'checkpoint',
+    title: `Declare ${gateway.name} at ${behind?.name ?? 'the mail server behind it'}: ${ranges.length > 0 ? `its ${ranges.length} IP range${ranges.length === 1 ? '' : 's'}` : 'its IP ranges'}`,
+    why: `After the swap ${behind?.name ?? 'the mail server behind the gateway'} receives the mail for ${ctx.domain} from ${gateway.name}, not from the senders. ${where}: ${list}. Without it, the relayed mail is judged by the gateway's SPF and reputation, not the sender's, and can be rejected or junked. Confirm once it is in place.`,
   })
 }

@@ -2,7 +2,7 @@ import {formatDuration} from '../lib/time.js'
 import type {MxRecord, RRsetChange, Step} from '../state/schema.js'
 import {sameData} from '../zone/rrset.js'
 import {mxLines, mxSet, rrsetJson, type PlanContext} from './context.js'
-import {addDecommissionCheck, addProbeBeforeSwap, addProbeSource} from './continuity.js'
+import {addDecommissionCheck, addGatewayConnector, addProbeBeforeSwap, addProbeSource} from './continuity.js'
 import {addDane, addRestore, addWait} from './preparation.js'
 
 /** The MX change of a swap, and the autodiscover CNAME repointed in the same update when one exists. */
@@ -32,6 +32,7 @@ export function addReplaceSteps(ctx: PlanContext, waitRules: NonNullable<Step['w
   ctx.touch(domain, 'MX')
   addWait(ctx, ttl.old !== null && ttl.old > ttl.lowered ? 'wait-old-ttl' : 'wait-companions', waitRules)
   addDane(ctx)
+  addGatewayConnector(ctx)
   ctx.add({
     id: 'confirm-swap',
     kind: 'checkpoint',

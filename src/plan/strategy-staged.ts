@@ -2,7 +2,7 @@ import {formatDuration} from '../lib/time.js'
 import type {Step} from '../state/schema.js'
 import {mxJson, mxLines, mxSet, type PlanContext} from './context.js'
 import {addDane, addRestore, addWait} from './preparation.js'
-import {addDecommissionCheck, addProbeBeforeSwap, addProbeSource} from './continuity.js'
+import {addDecommissionCheck, addGatewayConnector, addProbeBeforeSwap, addProbeSource} from './continuity.js'
 import {rollbackWhy, swapChanges, swapWhy} from './strategy-replace.js'
 
 /** MX sets of the staged strategy: today's, with the target as backup, with the target promoted. */
@@ -45,6 +45,7 @@ export function addStagedSteps(ctx: PlanContext, waitRules: NonNullable<Step['wa
   })
   addWait(ctx, 'wait-old-ttl', waitRules)
   addDane(ctx)
+  addGatewayConnector(ctx)
   ctx.add({
     id: 'confirm-promote',
     kind: 'checkpoint',
