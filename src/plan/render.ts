@@ -261,6 +261,8 @@ export function renderMarkdown(plan: CutoverPlan, options: RenderOptions): strin
     out.push(s.kind === 'wait' ? `- Earliest end: ${formatClock(x.end)} (${formatDuration((x.end.getTime() - x.start.getTime()) / 1000)})` : `- Earliest start: ${formatClock(x.start)}`)
     for (const r of s.waitFor ?? []) out.push(`- Waits ${formatDuration(r.seconds)} (${r.seconds} s) after \`${r.after}\`: ${r.reason}`)
     if (s.expectMx) out.push(`- Expects MX: ${mxText(s.expectMx)}`)
+    if (s.probe) out.push(`- Probes the ${s.probe.role} MX (every address, never DATA): ${mxText(s.probe.hosts)}; a refusal ${s.probe.onRefusal === 'stop' ? 'stops the run' : 'is reported, the run goes on'}`)
+    if (s.afterDecommissionSafe) out.push('- Not before the decommission-safe time (measured after the swap)')
     if (s.why) {
       out.push('')
       out.push(s.why)

@@ -91,6 +91,8 @@ beforeAll(async () => {
     zones: [
       mailZone('three.test', ['@ 5 IN MX 10 mx1', '@ 5 IN MX 20 mx2', '@ 5 IN MX 30 mx3', `mx1 IN A ${MX1}`, `mx2 IN A ${MX2}`, `mx3 IN A ${MX3}`]),
       {name: 'target.test', records: [`mx 60 IN A ${TARGET}`, `flip 60 IN A ${FLIP}`, 'spf 60 IN TXT "v=spf1 ip4:127.0.0.0/8 -all"']},
+      {name: 'nomx.test', records: [`@ 60 IN A ${MX1}`]},
+      {name: 'nullmx.test', records: ['@ 60 IN MX 0 .']},
       cutover('flip.test'),
       cutover('clamp.test'),
       {name: reverseZone, records: ['1 IN PTR mx1.three.test.', '2 IN PTR mx2.three.test.', '3 IN PTR mx3.three.test.', '10 IN PTR mx.target.test.', '21 IN PTR flip.target.test.']},
@@ -139,6 +141,21 @@ describe('a backup MX that refuses the domain', () => {
     expect(text.stdout).toContain("If mx1.three.test (10) does not answer, senders deliver to mx2.three.test (20): it defers it (451 4.7.1 Greylisted, try again later): the mail waits in the senders' queues and is retried.")
     expect(text.stdout).toContain('If mx2.three.test (20) does not answer either, senders deliver to mx3.three.test (30): it refuses the domain (554 5.7.1 <postmaster@three.test>: Relay access denied): the mail bounces back to its senders.')
     expect(text.stdout).toMatch(/Would bounce: mx3\.three\.test refuses mail for three\.test/)
+  })
+
+  test('mxcut drill: a domain without MX is drilled at its own address, a null MX has nothing to drill, bad input is one line', {timeout: 60_000}, async () => {
+    const implicit = await runCli(['drill', 'nomx.test', '--resolver', resolver(), '--probe-timeout', '2000', '--json'], {env: env()})
+    expect(implicit.code, implicit.stderr).toBe(0)
+    expect(parseJson<DrillReport>(implicit)).toMatchObject({mx: 'implicit', wouldBounce: false, hosts: [{priority: 0, exchange: 'nomx.test', address: MX1, result: 'accept'}]})
+    const nullMx = await runCli(['drill', 'nullmx.test', '--resolver', resolver()], {env: env()})
+    expect(nullMx.code, nullMx.stderr).toBe(0)
+    expect(nullMx.stdout).toMatch(/nullmx\.test publishes a null MX \(RFC 7505\): it accepts no mail, so there is nothing to drill/)
+    for (const args of [['bad..domain'], ['nothere.test', '--resolver', resolver()], ['three.test', '--recipient', 'not an address', '--resolver', resolver()]]) {
+      const r = await runCli(['drill', ...args])
+      expect(r.code).toBe(2)
+      expect(r.stderr.trim().split('\n')).toHaveLength(1)
+      expect(r.stderr).toMatch(/^mxcut: /)
+    }
   })
 
   test('mxcut audit reports it as MX_BACKUP_REJECTS (exit 1), with every host and address in --json', {timeout: 60_000}, async () => {
@@ -239,8 +256,6 @@ describe('the decommission-safe time with a clamping resolver', () => {
     process.stdout.write(`[mail-continuity] swap served everywhere ${new Date(swapAt).toISOString()}; swap + published TTL 1 s + margin 4 s = ${new Date(naive).toISOString()}; decommission-safe ${status.decommissionSafeAt} (${((safeAt - naive) / 1000).toFixed(1)} s later, the clamp of cache-min-ttl ${CLAMP} s)\n`)
     expect(safeAt - naive).toBeGreaterThanOrEqual(2000)
     expect(safeAt - naive).toBeLessThanOrEqual((CLAMP + 1) * 1000)
-    const text = await runCli(['status', planPath])
-    expect(text.stdout).toMatch(/keep the source accepting mail until \w{3} \d+ \w{3} \d{4} \d\d:\d\d:\d\d \S+/)
     // The cleanup (soak 0) is held to the decommission-safe time, like the last probe of the source.
     expect(status.steps.find((s) => s.id === 'cleanup')?.notBefore).toBe(status.decommissionSafeAt)
 
@@ -251,6 +266,8 @@ describe('the decommission-safe time with a clamping resolver', () => {
     expect(held.steps.find((s) => s.id === 'cleanup')?.status).toBe('pending')
     expect(held.next?.id).toBe('decommission-check')
     expect(held.next?.due).toBe(status.decommissionSafeAt)
+    const text = await runCli(['status', planPath])
+    expect(text.stdout).toMatch(/keep the source accepting mail until \w{3} \d+ \w{3} \d{4} \d\d:\d\d:\d\d \S+/)
 
     await new Promise((r) => setTimeout(r, Math.max(0, safeAt - Date.now() + 200)))
     const done = await runCli(['resume', planPath, '--yes'], {env: labEnv(lab)})
