@@ -81,3 +81,17 @@ export function addGatewayConnector(ctx: PlanContext): void {
     why: `After the swap ${behind?.name ?? 'the mail server behind the gateway'} receives the mail for ${ctx.domain} from ${gateway.name}, not from the senders. ${where}: ${list}. Without it, the relayed mail is judged by the gateway's SPF and reputation, not the sender's, and can be rejected or junked. Confirm once it is in place.`,
   })
 }
+
+/**
+ * Today's MX points at a filtering gateway and the target is not it: the
+ * mailbox provider behind the gateway may accept mail only from the gateway
+ * (a restricted inbound connector, Gmail's "reject all mail not from gateway
+ * IPs"), and would refuse the mail senders deliver directly after the swap.
+ */
+export function noteGatewaySource(ctx: PlanContext): void {
+  const source = ctx.source.profile
+  if (source?.kind !== 'gateway' || source.id === ctx.target.profile.id) return
+  ctx.notes.push(
+    `Today's MX points at ${source.name}, a filtering gateway: if ${ctx.target.profile.name} was set to accept mail for ${ctx.domain} only from it (an inbound connector restricted to its IP ranges, or Gmail's "reject all mail not from gateway IPs"), lift that restriction before the swap, or it refuses the mail senders then deliver directly; the probe before the swap stops the run if it does.`,
+  )
+}

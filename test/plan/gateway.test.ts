@@ -62,3 +62,13 @@ describe('filtering gateways', () => {
     expect(bad({profile: 'mimecast', mx: ['10 a.mimecast.com'], gatewayIpRanges: ['192.0.2.0']})).toThrow(/gatewayIpRanges.*CIDR/)
   })
 })
+
+describe('a gateway as the source', () => {
+  test('the plan notes that the provider behind it may accept mail only from the gateway, which the probe before the swap would catch', () => {
+    const plan = planCutover(observed({mx: [[10, 'eu-smtp-inbound-1.mimecast.com'], [20, 'eu-smtp-inbound-2.mimecast.com']], txt: []}), config(), NOW)
+    expect(plan.source).toEqual({profile: 'mimecast', detected: true})
+    expect(plan.notes.join(' ')).toMatch(/Today's MX points at Mimecast Email Security, a filtering gateway: .*lift that restriction before the swap/)
+    // Mimecast runs its own reverse DNS and its hosts are probed as the source after the swap.
+    expect(plan.steps.find((s) => s.id === 'probe-source')?.probe?.hosts.map((h) => h.exchange)).toEqual(['eu-smtp-inbound-1.mimecast.com', 'eu-smtp-inbound-2.mimecast.com'])
+  })
+})
