@@ -94,6 +94,9 @@ beforeAll(async () => {
       {name: 'nomx.test', records: [`@ 60 IN A ${MX1}`]},
       {name: 'nullmx.test', records: ['@ 60 IN MX 0 .']},
       cutover('flip.test'),
+      cutover('gw.test'),
+      // A stand-in for the gateway's inbound hosts, served on loopback like every name in the lab.
+      {name: 'mimecast.com', records: [`eu-smtp-inbound-1 60 IN A ${TARGET}`, '_netblocks 60 IN TXT "v=spf1 ip4:127.0.0.0/8 ~all"']},
       cutover('clamp.test'),
       {name: reverseZone, records: ['1 IN PTR mx1.three.test.', '2 IN PTR mx2.three.test.', '3 IN PTR mx3.three.test.', '10 IN PTR mx.target.test.', '21 IN PTR flip.target.test.']},
     ],
@@ -277,5 +280,30 @@ describe('the decommission-safe time with a clamping resolver', () => {
     const cleanup = finished.steps.find((s) => s.id === 'cleanup')
     expect(cleanup?.status).toBe('done')
     expect(Date.parse(cleanup?.startedAt ?? '')).toBeGreaterThanOrEqual(safeAt)
+  })
+})
+
+describe('a filtering gateway as the target, in front of Microsoft 365', () => {
+  test('the run stops at a checkpoint naming the inbound connector and the ranges to accept before the swap, then cuts over to the gateway', {timeout: 90_000}, async () => {
+    const config = join(dir, 'gw.test.yaml')
+    writeFileSync(
+      config,
+      ['version: 1', 'domain: gw.test', 'target:', '  profile: mimecast', '  mx: ["10 eu-smtp-inbound-1.mimecast.com"]', '  behind: microsoft365', '  gatewayIpRanges: ["192.0.2.0/24", "198.51.100.0/24"]', 'ttl: {lowered: 1, margin: 0}', 'cleanup: {enabled: false}', ...rfc2136Lines(lab), ''].join('\n'),
+    )
+    const planPath = join(dir, 'gw.test.plan.json')
+    const made = await runCli(['plan', config, '--out', planPath, '--no-audit'], {env: labEnv(lab)})
+    expect(made.code, made.stderr + made.stdout).toBe(0)
+    expect(made.stdout).toMatch(/confirm-inbound-connector +checkpoint .*Declare Mimecast Email Security at Microsoft 365 \(Exchange Online\): its 2 IP ranges/)
+    // Without a terminal the checkpoint needs a person: the run stops there, before any MX change.
+    const stopped = await runCli(['run', planPath], {env: labEnv(lab)})
+    expect(stopped.code).toBe(2)
+    expect(stopped.stderr).toMatch(/checkpoint confirm-inbound-connector needs a person/)
+    expect(stopped.stdout).toMatch(/Exchange admin center › Mail flow › Connectors.*accept mail from 192\.0\.2\.0\/24, 198\.51\.100\.0\/24/)
+    expect((await mxOn(lab.primary, 'gw.test')).records).toEqual(['10 mail.gw.test'])
+    const run = await runCli(['resume', planPath, '--yes'], {env: labEnv(lab)})
+    expect(run.code, run.stderr + run.stdout).toBe(0)
+    expect(run.stdout).toMatch(/probe-before-swap: 1 of 1 target address accept RCPT TO:<postmaster@gw\.test>/)
+    expect(run.stdout).toMatch(/cutover complete/)
+    expect((await mxOn(lab.primary, 'gw.test')).records).toEqual(['10 eu-smtp-inbound-1.mimecast.com'])
   })
 })
