@@ -19,6 +19,8 @@ import {auditMtaSts} from './mta-sts.js'
 import {auditMx} from './mx.js'
 import {auditNs} from './ns.js'
 import {auditSpf} from './spf.js'
+import {checkReverseDns, hostsJson, probeMxHosts, sourceFindings, type MxHostReport} from './mx-hosts.js'
+import {tlsProbe} from './mx-probe.js'
 import {auditStartTls} from './starttls.js'
 import {auditTargetMx, auditVerification, resolveTarget, type ResolvedTarget, type TargetOverrides, type TargetHostReport} from './target.js'
 import type {AuditReport, Finding} from './types.js'
@@ -51,6 +53,8 @@ export interface AuditOptions {
 export interface DomainAudit {
   report: AuditReport
   targetHosts: TargetHostReport[]
+  /** Today's MX hosts (those that are not also the target's). */
+  sourceHosts: MxHostReport[]
 }
 
 export async function auditDomain(rawDomain: string, options: AuditOptions): Promise<DomainAudit> {
@@ -79,7 +83,7 @@ export async function auditDomain(rawDomain: string, options: AuditOptions): Pro
   if (live.length === 0) {
     findings.push(finding('CHECK_INCOMPLETE', report.zone, `no authoritative server of ${report.zone} answered, so the mail records could not be read; fix the name servers (or --nameserver) and run the audit again.`))
     const sorted = sortFindings(findings)
-    return {report: {...base, findings: sorted, summary: summarize(sorted), notes}, targetHosts: []}
+    return {report: {...base, findings: sorted, summary: summarize(sorted), notes}, targetHosts: [], sourceHosts: []}
   }
 
   const lookup = createLookup({
@@ -99,7 +103,9 @@ export async function auditDomain(rawDomain: string, options: AuditOptions): Pro
 
   const apex = apexTxt(views, domain)
   findings.push(...apex.partial)
-  const [spf, dmarc, dkim, targetMx, mtaSts, dane, daneTarget] = await Promise.all([
+  const probe = options.smtp ? {recipient: `postmaster@${domain}`, port: options.smtpPort, timeoutMs: options.probeTimeoutMs, ...(options.ca ? {ca: options.ca} : {})} : null
+  const targetSet = new Set(targetHostNames.map((x) => canonicalName(x)))
+  const [spf, dmarc, dkim, targetMx, mtaSts, dane, daneTarget, sourceMx] = await Promise.all([
     auditSpf({domain, txt: apex.texts, ...(apex.failure ? {txtFailure: apex.failure} : {}), targetInclude: target?.spfInclude ?? null, targetName: target?.profile.name, lookup}),
     auditDmarcAt(domain, report.zone, lookup),
     target ? auditDkim(domain, target, lookup) : Promise.resolve([]),
@@ -109,9 +115,14 @@ export async function auditDomain(rawDomain: string, options: AuditOptions): Pro
     auditMtaSts({domain, lookup, targetHosts: targetHostNames, sourceHosts, fetch: {timeoutMs: options.probeTimeoutMs, port: options.httpsPort, ca: options.ca}}),
     auditDane(sourceHosts, targetHostNames, lookup),
     target ? auditDaneTarget(domain, target, report.dnssec, lookup) : Promise.resolve([]),
+    // Every host a sender may pick today, unless it is also the target's (probed above).
+    probeMxHosts('source', report.mx.records.filter((m) => !targetSet.has(canonicalName(m.exchange))), lookup, probe),
   ])
-  const tls = await auditStartTls(targetMx.hosts, {stsEnforce: mtaSts.policy?.mode === 'enforce', lookup})
-  findings.push(...spf, ...dmarc, ...dkim, ...targetMx.findings, ...mtaSts.findings, ...dane, ...daneTarget, ...tls)
+  const [tls, ptr] = await Promise.all([
+    auditStartTls(targetMx.hosts.map((h) => ({exchange: h.exchange, probe: tlsProbe(h.probes)})), {stsEnforce: mtaSts.policy?.mode === 'enforce', lookup}),
+    checkReverseDns([...targetMx.hosts, ...sourceMx], lookup, target?.profile ?? null),
+  ])
+  findings.push(...spf, ...dmarc, ...dkim, ...targetMx.findings, ...sourceFindings(domain, sourceMx), ...mtaSts.findings, ...dane, ...daneTarget, ...tls, ...ptr)
   if (target) {
     const verification = await verificationTxt(domain, target, apex, lookup)
     // With the TXT unread, "verification TXT absent" would be a guess: the failure is already a CHECK_INCOMPLETE.
@@ -121,8 +132,10 @@ export async function auditDomain(rawDomain: string, options: AuditOptions): Pro
     if (source?.id === target.profile.id) notes.push(`Today's MX already points at ${target.profile.name}: there may be nothing to cut over.`)
     if (!options.smtp) notes.push('The SMTP probe of the target MX was skipped (--no-smtp).')
   }
+  if (!options.smtp && sourceMx.length > 0) notes.push("The SMTP probe of today's MX hosts was skipped (--no-smtp).")
   const sorted = sortFindings(findings)
-  return {report: {...base, findings: sorted, summary: summarize(sorted), notes}, targetHosts: targetMx.hosts}
+  const hosts = hostsJson([...targetMx.hosts, ...sourceMx])
+  return {report: {...base, findings: sorted, summary: summarize(sorted), notes, hosts}, targetHosts: targetMx.hosts, sourceHosts: sourceMx}
 }
 
 /** The TXT records where the target's verification goes: the apex (already read) or its own name (Amazon WorkMail's _amazonses). */

@@ -44,6 +44,8 @@ export const SEVERITY: Record<FindingCode, Severity> = {
   MTA_STS_POLICY_SOURCE_MISMATCH: 'error',
   SMTP_STARTTLS_MISSING: 'warning',
   SMTP_CERT_MISMATCH: 'warning',
+  MX_BACKUP_REJECTS: 'error',
+  MX_PTR_MISMATCH: 'warning',
 }
 
 /**

@@ -1,7 +1,8 @@
 import {bold, dim, green, red, yellow} from '../lib/style.js'
 import {formatDuration} from '../lib/time.js'
 import {SEVERITY_ORDER} from './codes.js'
-import {describeProbe} from './smtp.js'
+import type {MxHostReport} from './mx-hosts.js'
+import {describeProbe, type SmtpProbeResult} from './smtp.js'
 import {describeTls} from './smtp-tls.js'
 import type {DomainAudit} from './audit.js'
 import type {Severity} from './types.js'
@@ -19,12 +20,8 @@ export function renderAudit(audit: DomainAudit): string {
   const out: string[] = []
   out.push(bold(r.domain) + (r.zone && r.zone !== r.domain ? `  (zone ${r.zone})` : ''))
   out.push(`  source: ${r.source ?? 'not recognised from today\'s MX'}   target: ${r.target ?? 'none (give --to PROFILE to check the target too)'}`)
-  for (const h of audit.targetHosts) {
-    const addresses = h.resolved.addresses.length > 0 ? h.resolved.addresses.join(', ') : red(h.resolved.status)
-    const tls = h.probe?.tls ? `; ${describeTls(h.probe.tls)}` : ''
-    const probe = h.probe ? `; SMTP: ${h.probe.outcome === 'accepted' ? green(describeProbe(h.probe)) : describeProbe(h.probe)}${tls}` : ''
-    out.push(`  target MX ${h.priority} ${h.exchange} → ${addresses}${probe}`)
-  }
+  for (const h of audit.targetHosts) out.push(...hostLines('target MX', h))
+  for (const h of audit.sourceHosts) out.push(...hostLines("today's MX", h))
   out.push('')
   for (const severity of SEVERITY_ORDER) {
     const group = r.findings.filter((f) => f.severity === severity)
@@ -46,6 +43,16 @@ export function renderAudit(audit: DomainAudit): string {
   out.push(verdict)
   for (const note of r.notes ?? []) out.push(dim(`note: ${note}`))
   return out.join('\n')
+}
+
+/** One line per host; one more per address when its addresses answered differently. */
+function hostLines(label: string, h: MxHostReport): string[] {
+  const addresses = h.resolved.addresses.length > 0 ? h.resolved.addresses.join(', ') : red(h.resolved.status)
+  const said = (p: SmtpProbeResult) => `SMTP: ${p.outcome === 'accepted' ? green(describeProbe(p)) : p.outcome === 'rejected' ? red(describeProbe(p)) : describeProbe(p)}${p.tls ? `; ${describeTls(p.tls)}` : ''}`
+  const ptr = (h.ptr ?? []).filter((x) => x.status !== 'confirmed').map((x) => `; PTR of ${x.address}: ${x.status}`)
+  const differ = new Set(h.probes.map((p) => `${p.outcome} ${p.code ?? ''}`)).size > 1
+  const head = `  ${label} ${h.priority} ${h.exchange} → ${addresses}${h.probe && !differ ? `; ${said(h.probe)}` : ''}${ptr.join('')}`
+  return differ ? [head, ...h.probes.map((p) => `      ${p.address}: ${said(p)}`)] : [head]
 }
 
 export function renderBatchLine(domain: string, summary: {error: number; warning: number; info: number} | null, error?: string): string {

@@ -2,8 +2,9 @@ import {UserError} from '../lib/errors.js'
 import type {Profile} from '../profiles/index.js'
 import {resolveRecords, type ResolvedRecords, type TargetValues} from '../profiles/resolve.js'
 import {finding} from './codes.js'
-import {describeStatus, isDefinite, resolveHost, type HostAddresses, type LookupFn} from './lookup.js'
-import {describeProbe, probeSmtp, type SmtpProbeResult} from './smtp.js'
+import {describeStatus, isDefinite, type LookupFn} from './lookup.js'
+import {probeMxHosts, type MxHostReport} from './mx-hosts.js'
+import {describeProbe} from './smtp.js'
 import type {Finding} from './types.js'
 
 /** What the target provider needs for one domain, after the config's (and the tenant's) values are laid over the profile's. */
@@ -47,14 +48,10 @@ export interface TargetProbeOptions {
   ca?: string
 }
 
-export interface TargetHostReport {
-  exchange: string
-  priority: number
-  resolved: HostAddresses
-  probe?: SmtpProbeResult
-}
+/** A target MX host: resolved, every address probed (src/audit/mx-hosts.ts). */
+export type TargetHostReport = MxHostReport
 
-/** Resolves every target MX host through our DNS path and, unless --no-smtp, asks each one to take postmaster@DOMAIN. */
+/** Resolves every target MX host through our DNS path and, unless --no-smtp, asks each address to take postmaster@DOMAIN. */
 export async function auditTargetMx(
   domain: string,
   target: ResolvedTarget,
@@ -62,9 +59,8 @@ export async function auditTargetMx(
   options: TargetProbeOptions,
 ): Promise<{findings: Finding[]; hosts: TargetHostReport[]}> {
   const findings: Finding[] = []
-  const hosts = await Promise.all(
-    target.mx.map(async (m): Promise<TargetHostReport> => ({exchange: m.exchange, priority: m.priority, resolved: await resolveHost(lookup, m.exchange)})),
-  )
+  const probe = options.smtp ? {recipient: `postmaster@${domain}`, port: options.smtpPort, timeoutMs: options.probeTimeoutMs, ...(options.ca ? {ca: options.ca} : {})} : null
+  const hosts = await probeMxHosts('target', target.mx, lookup, probe)
   const fix = target.mxSource === 'tenant'
     ? `it is what ${target.profile.name} itself lists for ${domain}: finish setting up the domain there before the swap`
     : target.mxFromConfig
@@ -79,19 +75,6 @@ export async function auditTargetMx(
     }
   }
   if (!options.smtp) return {findings, hosts}
-  const recipient = `postmaster@${domain}`
-  await Promise.all(
-    hosts
-      .filter((h) => h.resolved.addresses.length > 0)
-      .map(async (h) => {
-        // Like a sending MTA: the host's addresses in turn (IPv4 first) until one holds a conversation.
-        const ordered = [...h.resolved.addresses].sort((a, b) => Number(a.includes(':')) - Number(b.includes(':')))
-        for (const address of ordered) {
-          h.probe = await probeSmtp({address, port: options.smtpPort, host: h.exchange, recipient, timeoutMs: options.probeTimeoutMs, ...(options.ca ? {ca: options.ca} : {})})
-          if (h.probe.outcome !== 'unreachable') break
-        }
-      }),
-  )
   for (const h of hosts) {
     const p = h.probe
     if (!p) continue
@@ -100,7 +83,7 @@ export async function auditTargetMx(
       case 'accepted':
         break
       case 'rejected':
-        findings.push(finding('TARGET_SMTP_REJECTS', subject, `${h.exchange} ${describeProbe(p)}, so mail for ${domain} would bounce after the swap; finish adding ${domain} as an accepted domain at ${target.profile.name} first.`))
+        findings.push(finding('TARGET_SMTP_REJECTS', subject, `${h.exchange}${h.probes.length > 1 ? ` (${p.address})` : ''} ${describeProbe(p)}, so mail for ${domain} would bounce after the swap; finish adding ${domain} as an accepted domain at ${target.profile.name} first.`))
         break
       case 'unreachable':
         findings.push(finding('TARGET_SMTP_UNREACHABLE', subject, `${h.exchange} (${p.address}) ${describeProbe(p)}; port 25 is often blocked from admin networks, so run the probe from a server that may send mail, or confirm acceptance another way (--no-smtp skips it).`))

@@ -1,3 +1,5 @@
+import type {MxHostJson} from './mx-hosts.js'
+
 export type Severity = 'error' | 'warning' | 'info'
 
 /** Stable finding codes of DESIGN.md's table; tests and scripts match on them. */
@@ -47,6 +49,8 @@ export type FindingCode =
   | 'SMTP_CERT_MISMATCH'
   // Beyond DESIGN.md's table: a DMARC tag receivers ignore while the record still applies (RFC 7489 §6.3).
   | 'DMARC_TAG_INVALID'
+  | 'MX_BACKUP_REJECTS'
+  | 'MX_PTR_MISMATCH'
 
 export interface Finding {
   code: FindingCode
@@ -67,4 +71,6 @@ export interface AuditReport {
   source?: string | null
   targetMx?: Array<{priority: number; exchange: string}>
   notes?: string[]
+  /** Every address of every MX host, today's and the target's: the SMTP probe's answer and the PTR check. */
+  hosts?: MxHostJson[]
 }

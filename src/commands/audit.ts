@@ -7,7 +7,7 @@ import type {AuditBatchJson} from '../plan/audit-domains.js'
 export default class Audit extends MxcutCommand {
   static override summary = 'Pre-flight checks for a cutover: every finding that could lose mail, with what to do.'
 
-  static override description = `Reads the domain's mail DNS from every authoritative server and checks MX, name servers, SPF (lookups counted through includes, today and after the target's include is added), DMARC, MTA-STS and DANE. With --to (or a config), also checks what the target provider needs: verification TXT, DKIM, autodiscover, that its MX hosts resolve, that they accept RCPT TO:<postmaster@DOMAIN> and offer STARTTLS with a certificate for their name (an SMTP probe that never sends DATA). CNAMEs are followed wherever a name is read; a lookup that fails is CHECK_INCOMPLETE, never a missing record.
+  static override description = `Reads the domain's mail DNS from every authoritative server and checks MX, name servers, SPF (lookups counted through includes, today and after the target's include is added), DMARC, MTA-STS and DANE. With --to (or a config), also checks what the target provider needs: verification TXT, DKIM, autodiscover, that its MX hosts resolve, that they accept RCPT TO:<postmaster@DOMAIN> and offer STARTTLS with a certificate for their name. Every MX host of today's RRset is probed too, each address (A and AAAA): a listed host that refuses the domain is MX_BACKUP_REJECTS (the SMTP probe never sends DATA). The PTR of each address of a custom MX host must forward-confirm (MX_PTR_MISMATCH). CNAMEs are followed wherever a name is read; a lookup that fails is CHECK_INCOMPLETE, never a missing record.
 
 Exit status: 0 when no finding has severity error, 1 when some do, 2 on bad input or when a domain could not be audited at all. Several domains may be given; they are audited --concurrency at a time.`
 
@@ -28,7 +28,7 @@ Exit status: 0 when no finding has severity error, 1 when some do, 2 on bad inpu
   static override flags = {
     to: Flags.string({description: 'Target provider profile: microsoft365, google-workspace or custom (see: mxcut profiles). Overrides the config.'}),
     config: Flags.string({char: 'c', description: "Cutover config (YAML): target profile, the tenant's MX, verification TXT, resolvers."}),
-    smtp: Flags.boolean({description: 'Probe port 25 of each target MX (EHLO, STARTTLS and its certificate, MAIL FROM:<>, RCPT TO:<postmaster@DOMAIN>, QUIT; never DATA). --no-smtp skips it.', default: true, allowNo: true}),
+    smtp: Flags.boolean({description: "Probe port 25 of every MX host, today's and the target's, each address (EHLO, STARTTLS and its certificate, MAIL FROM:<>, RCPT TO:<postmaster@DOMAIN>, QUIT; never DATA). --no-smtp skips it.", default: true, allowNo: true}),
     'smtp-port': Flags.integer({description: 'Port of the SMTP probe (25 in real use).', default: 25, min: 1, max: 65535}),
     'probe-timeout': Flags.integer({description: 'Milliseconds to wait for each SMTP reply and for the MTA-STS policy.', default: 10000, min: 100, max: 300000}),
     'mta-sts-port': Flags.integer({description: 'Port of the MTA-STS policy host (443 in real use).', default: 443, min: 1, max: 65535, hidden: true}),

@@ -27,12 +27,12 @@ A plan is refused (exit 1, no file written) when the authoritative servers disag
     format: Flags.string({char: 'f', description: 'Review format.', options: ['text', 'md', 'json'], default: 'text'}),
     force: Flags.boolean({description: 'Replace a plan file even when its run has started.'}),
     audit: Flags.boolean({description: 'Run the audit and fold its findings into the plan.', default: true, allowNo: true}),
-    smtp: Flags.boolean({description: "Probe the target's SMTP servers during the audit (port 25 is often blocked from admin networks; the run probes again)."}),
     zone: Flags.string({
       char: 'z',
       description: 'Plan from this zone file instead of live DNS (BIND master file, octoDNS YAML, or `dnscontrol get-zones --format=zone`); one per domain of the config, in its order. No audit runs; the run still reads live DNS before every change.',
       multiple: true,
     }),
+    smtp: Flags.boolean({description: "Probe every MX host, today's and the target's, during the audit, and again at the pre-flight (port 25 is often blocked from admin networks; the run probes the target right before the swap in any case)."}),
     'mta-sts-port': Flags.integer({description: 'Port of the MTA-STS policy host (tests).', hidden: true}),
     ...dnsFlags,
   }

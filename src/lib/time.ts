@@ -38,3 +38,10 @@ export function formatWhen(target: Date | number, now: Date | number = Date.now(
 export function formatSeconds(seconds: number): string {
   return seconds < 60 ? `${seconds} s` : `${seconds} s (${formatDuration(seconds)})`
 }
+
+/** "Wed 2 Dec 2026 14:05:09 UTC": a moment a person acts on (switch a server off, run a step), with its date, year and time zone. */
+export function formatInstant(date: Date | number): string {
+  const d = typeof date === 'number' ? new Date(date) : date
+  const text = d.toLocaleString('en-GB', {weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false, timeZoneName: 'short'})
+  return text.replace(/,/g, '')
+}

@@ -2,6 +2,7 @@ import {rewriteTxt, txtText, type TxtData} from '../dns/records.js'
 import {formatDuration} from '../lib/time.js'
 import type {Companions} from './companions.js'
 import type {PlanContext} from './context.js'
+import {sourceMx} from './continuity.js'
 import {latestApexTxt} from './spf-swap.js'
 import {spfWithoutInclude} from './spf-merge.js'
 
@@ -30,6 +31,8 @@ export function addCleanup(ctx: PlanContext, companions: Companions): void {
     title: `Drop include:${source.spfInclude} from SPF`,
     why: `The source (${source.profile?.name ?? source.spfInclude}) no longer sends for ${domain}; one lookup fewer in SPF.${companions.sts.needsUpdate ? ' Also remove the source hosts from the MTA-STS policy and give the TXT a new id.' : ''}`,
     optional: true,
+    // The source may still receive (and send) mail until no resolver hands out its MX.
+    ...(sourceMx(ctx).length > 0 ? {afterDecommissionSafe: true} : {}),
     changes: [{name: domain, type: 'TXT', before: beforeTxt, after: {...beforeTxt, records: beforeTxt.records.map((r) => (txtText(r as TxtData) === spfNow ? rewriteTxt(r as TxtData, without) : r))}}],
   })
 }

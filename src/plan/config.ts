@@ -176,6 +176,12 @@ const configSchemaBase = z
         .optional()
         .describe("read the tenant's MX, SPF, autodiscover and verification TXT from Microsoft Graph (Microsoft 365 targets)"),
       autodiscover: z.boolean().default(true).describe('publish the provider autodiscover CNAME (Microsoft 365)'),
+      behind: profileId.optional().describe('with a filtering gateway as the target: the mailbox provider behind it (microsoft365, google-workspace), where the plan has its inbound connector declared'),
+      gatewayIpRanges: z
+        .array(z.string().regex(/^[0-9a-f.:]+\/\d{1,3}$/i, {message: 'must be a CIDR range such as 192.0.2.0/24'}))
+        .min(1)
+        .optional()
+        .describe("the gateway's IP ranges for your region or instance, as its documentation or console lists them: the provider behind it must accept mail from these"),
     }),
     source: z
       .strictObject({
@@ -284,6 +290,13 @@ function checkTargetForProfile(c: z.output<typeof configSchemaBase>, ctx: Config
   for (const [name, spec] of parameters) {
     if (name !== 'region') continue
     if (c.target.region === undefined && !c.target.mx && !everyDomainHasMx) ctx.addIssue({code: 'custom', path: ['target', 'region'], message: `is required with target.profile ${profile.id}: ${spec.description} (e.g. ${spec.examples.join(', ')})`})
+  }
+  if ((c.target.behind !== undefined || c.target.gatewayIpRanges !== undefined) && profile.kind !== 'gateway') {
+    ctx.addIssue({code: 'custom', path: ['target', c.target.behind !== undefined ? 'behind' : 'gatewayIpRanges'], message: `is for a filtering gateway as the target; ${profile.id} is not one: remove it`})
+  }
+  const behind = c.target.behind !== undefined ? safeProfile(c.target.behind) : null
+  if (behind && behind.kind !== 'mailbox' && behind.kind !== 'on-premises') {
+    ctx.addIssue({code: 'custom', path: ['target', 'behind'], message: `must be the mailbox provider behind the gateway (microsoft365, google-workspace, …), not ${behind.id}`})
   }
   if (c.target.graph && profile.tenant?.api !== 'microsoft-graph') {
     ctx.addIssue({code: 'custom', path: ['target', 'graph'], message: `reads a Microsoft 365 tenant; the ${profile.id} profile has no tenant API: remove target.graph`})

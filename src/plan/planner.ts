@@ -1,6 +1,7 @@
 import type {Finding} from '../audit/types.js'
 import {checkTrust} from './blockers.js'
 import {addCleanup} from './cleanup.js'
+import {noteGatewaySource} from './continuity.js'
 import {planCompanions} from './companions.js'
 import {createContext, type CutoverPlan, type ObservedDomain, type PlanContext} from './context.js'
 import type {Config} from './config.js'
@@ -27,6 +28,7 @@ export function planCutover(observed: ObservedDomain, config: Config, now: Date)
   else addStagedSteps(ctx, waitRules)
   addSpfSwap(ctx, companions)
   addCleanup(ctx, companions)
+  noteGatewaySource(ctx)
   if (observed.dnssec?.signed) {
     ctx.notes.push(`${ctx.observed.zone} is DNSSEC-signed${observed.dnssec.state === 'secure' ? ' and validates' : ''}: each DNS change counts as done only when every authoritative server serves it with a valid signature, and verification records which resolvers validated the new MX (AD).`)
   }

@@ -1,6 +1,6 @@
 import {getProfile} from '../profiles/index.js'
 import {bold, dim, red, table, yellow} from '../lib/style.js'
-import {formatClock, formatDuration, formatSeconds, formatWhen} from '../lib/time.js'
+import {formatClock, formatDuration, formatInstant, formatSeconds, formatWhen} from '../lib/time.js'
 import {rdataKeys} from '../zone/rrset.js'
 import {shortDigest} from '../state/digest.js'
 import type {RRsetChange, RRsetJson, Step} from '../state/schema.js'
@@ -83,6 +83,13 @@ function keyTimes(plan: CutoverPlan): {swap: Timed | undefined; flowing: Timed |
   }
 }
 
+/** The review's "keep the source accepting mail until …": the estimate without clamps; mxcut status gives the measured time after the swap. */
+function keepSourceText(plan: CutoverPlan): string | null {
+  const check = timeline(plan).find((x) => x.step.afterDecommissionSafe && x.step.kind === 'smtp-probe')
+  if (!check) return null
+  return `Keep the source accepting mail until at least ${formatInstant(check.start)} (the decommission-safe time if the run starts when planned and every checkpoint is answered at once; later where a resolver clamps TTLs: mxcut status gives the measured time once the swap is done).`
+}
+
 function waitText(step: Step): string {
   return (step.waitFor ?? []).map((r) => `${formatDuration(r.seconds)} after ${r.after}`).join(', ')
 }
@@ -116,6 +123,8 @@ export function renderText(plan: CutoverPlan, options: RenderOptions): string {
   const {swap, flowing} = keyTimes(plan)
   out.push('')
   if (swap) out.push(`Earliest swap ${formatWhen(swap.start, options.now)}; mail reaches the target everywhere ${formatWhen(flowing?.start ?? swap.end, options.now)}, if every checkpoint is answered at once.`)
+  const keep = keepSourceText(plan)
+  if (keep) out.push(keep)
   const changes = plan.steps.filter((s) => s.changes?.length)
   if (changes.length > 0) {
     out.push('')
@@ -197,7 +206,13 @@ export function renderGantts(plan: CutoverPlan): string[] {
     return i > swapIndex && swapIndex >= 0 && x.step.kind === 'wait' && length >= 6 * 3600_000 && length > 3 * (x.start.getTime() - start)
   })
   if (long < 0) return [renderGantt(plan)]
-  return [renderGantt(plan, 0, long), renderGantt(plan, long, t.length, `${plan.domain} after the cutover: ${t[long].step.id} (${formatDuration((t[long].end.getTime() - t[long].start.getTime()) / 1000)}) and what follows`)]
+  return [renderGantt(plan, 0, long), renderGantt(plan, long, t.length, `${plan.domain} after the cutover: ${t[long].step.id} (${formatDuration(waitSeconds(t[long]))}) and what follows`)]
+}
+
+/** How long a wait lasts as planned: its longest rule (the chart's span may start later, after the steps before it). */
+function waitSeconds(x: Timed): number {
+  const rules = x.step.waitFor ?? []
+  return rules.length > 0 ? Math.max(...rules.map((r) => r.seconds)) : (x.end.getTime() - x.start.getTime()) / 1000
 }
 
 /** Prose in Markdown: a raw <tenant> would be taken for HTML and vanish when rendered. */
@@ -243,6 +258,7 @@ export function renderMarkdown(plan: CutoverPlan, options: RenderOptions): strin
         : '',
       swap ? `If the run starts when planned and every checkpoint is answered at once, the swap happens ${formatDuration((swap.start.getTime() - new Date(plan.createdAt).getTime()) / 1000)} after the start and mail flows to the target by ${formatClock(flowing?.start ?? swap.end)}.` : '',
       last ? `The required steps end by ${formatClock(last.end)}.` : '',
+      keepSourceText(plan) ?? '',
       'No DNS was changed by planning.',
     ].filter(Boolean)
     out.push(sentences.join(' '))
@@ -282,6 +298,8 @@ export function renderMarkdown(plan: CutoverPlan, options: RenderOptions): strin
     out.push(s.kind === 'wait' ? `- Earliest end: ${formatClock(x.end)} (${formatDuration((x.end.getTime() - x.start.getTime()) / 1000)})` : `- Earliest start: ${formatClock(x.start)}`)
     for (const r of s.waitFor ?? []) out.push(`- Waits ${formatDuration(r.seconds)} (${r.seconds} s) after \`${r.after}\`: ${mdText(r.reason)}`)
     if (s.expectMx) out.push(`- Expects MX: ${mxText(s.expectMx)}`)
+    if (s.probe) out.push(`- Probes the ${s.probe.role} MX (every address, never DATA): ${mxText(s.probe.hosts)}; a refusal ${s.probe.onRefusal === 'stop' ? 'stops the run' : 'is reported, the run goes on'}`)
+    if (s.afterDecommissionSafe) out.push('- Not before the decommission-safe time (measured after the swap)')
     if (s.why) {
       out.push('')
       out.push(mdText(s.why))

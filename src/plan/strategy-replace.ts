@@ -2,6 +2,7 @@ import {formatDuration} from '../lib/time.js'
 import type {MxRecord, RRsetChange, Step} from '../state/schema.js'
 import {sameData} from '../zone/rrset.js'
 import {mxLines, mxSet, rrsetJson, type PlanContext} from './context.js'
+import {addDecommissionCheck, addGatewayConnector, addProbeBeforeSwap, addProbeSource} from './continuity.js'
 import {addDane, addRestore, addWait} from './preparation.js'
 
 /** The MX change of a swap, and the autodiscover CNAME repointed in the same update when one exists. */
@@ -16,6 +17,11 @@ export function swapChanges(ctx: PlanContext, before: MxRecord[], after: MxRecor
   return changes
 }
 
+/** What the confirm-mail-flow checkpoint says of a rollback: no promise a clamping resolver would break. */
+export function rollbackWhy(ttl: number): string {
+  return `resolvers return to the original MX as their copy of the new one expires, within the lowered TTL (${formatDuration(ttl)}) where they obey TTLs; where verification saw a resolver clamp TTLs, the checkpoint says how long instead.`
+}
+
 export function swapWhy(ctx: PlanContext, what: string): string {
   return `${what}${ctx.nullMx ? ' The null MX (RFC 7505) is replaced in the same update, so there is no moment without it or with both.' : ''}`
 }
@@ -26,12 +32,14 @@ export function addReplaceSteps(ctx: PlanContext, waitRules: NonNullable<Step['w
   ctx.touch(domain, 'MX')
   addWait(ctx, ttl.old !== null && ttl.old > ttl.lowered ? 'wait-old-ttl' : 'wait-companions', waitRules)
   addDane(ctx)
+  addGatewayConnector(ctx)
   ctx.add({
     id: 'confirm-swap',
     kind: 'checkpoint',
     title: 'Confirm the swap',
     why: `Shows the exact change: MX ${mxLines(oldRecords)} → ${mxLines(targetMx)}. Abort, pause, or go.`,
   })
+  addProbeBeforeSwap(ctx)
   ctx.add({
     id: 'swap-mx',
     kind: 'dns-change',
@@ -46,11 +54,13 @@ export function addReplaceSteps(ctx: PlanContext, waitRules: NonNullable<Step['w
     why: `Converged when every authoritative server serves the new RRset (same SOA serial) and every resolver answers it; resolvers that cached the old RRset drop it within ${formatDuration(ttl.swap)} if they honour TTLs (resolvers that clamp short TTLs take longer, and the verification waits for them).`,
     expectMx: targetMx,
   })
+  addProbeSource(ctx)
   ctx.add({
     id: 'confirm-mail-flow',
     kind: 'checkpoint',
     title: 'Confirm that mail arrives at the target',
-    why: 'Send test messages from outside (and check the message trace of the target). If mail does not arrive, roll back: the original MX returns within the lowered TTL.',
+    why: `Send test messages from outside (and check the message trace of the target). If mail does not arrive, roll back: ${rollbackWhy(ttl.swap)}`,
   })
   addRestore(ctx, ttl.swap, 'mail flow is confirmed')
+  addDecommissionCheck(ctx, {step: 'swap-mx', ttl: ttl.swap})
 }

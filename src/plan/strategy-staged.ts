@@ -2,7 +2,8 @@ import {formatDuration} from '../lib/time.js'
 import type {Step} from '../state/schema.js'
 import {mxJson, mxLines, mxSet, type PlanContext} from './context.js'
 import {addDane, addRestore, addWait} from './preparation.js'
-import {swapChanges, swapWhy} from './strategy-replace.js'
+import {addDecommissionCheck, addGatewayConnector, addProbeBeforeSwap, addProbeSource} from './continuity.js'
+import {rollbackWhy, swapChanges, swapWhy} from './strategy-replace.js'
 
 /** MX sets of the staged strategy: today's, with the target as backup, with the target promoted. */
 function stagedSets(ctx: PlanContext) {
@@ -44,12 +45,14 @@ export function addStagedSteps(ctx: PlanContext, waitRules: NonNullable<Step['wa
   })
   addWait(ctx, 'wait-old-ttl', waitRules)
   addDane(ctx)
+  addGatewayConnector(ctx)
   ctx.add({
     id: 'confirm-promote',
     kind: 'checkpoint',
     title: 'Confirm the promotion',
     why: `Shows the exact change: MX ${mxLines(staged)} → ${mxLines(promoted)}. Abort, pause, or go.`,
   })
+  addProbeBeforeSwap(ctx)
   ctx.add({
     id: 'promote-target',
     kind: 'dns-change',
@@ -58,15 +61,17 @@ export function addStagedSteps(ctx: PlanContext, waitRules: NonNullable<Step['wa
     changes: [{name: domain, type: 'MX', before: mxSet(ctx, staged, setTtl), after: mxSet(ctx, promoted, setTtl)}],
   })
   ctx.add({id: 'verify-propagation', kind: 'verify', title: 'Verify the promoted MX everywhere', why: `Resolvers that cached the previous RRset drop it within ${formatDuration(setTtl)}.`, expectMx: promoted})
+  addProbeSource(ctx)
   ctx.add({
     id: 'confirm-mail-flow',
     kind: 'checkpoint',
     title: 'Confirm that mail arrives at the target',
-    why: 'Send test messages from outside. If mail does not arrive, roll back: the original MX returns within the lowered TTL.',
+    why: `Send test messages from outside. If mail does not arrive, roll back: ${rollbackWhy(setTtl)}`,
   })
   const removeChanges = swapChanges(ctx, promoted, targetMx, setTtl)
   removeChanges[0] = {name: domain, type: 'MX', before: mxSet(ctx, promoted, setTtl), after: mxSet(ctx, targetMx, setTtl)}
   ctx.add({id: 'remove-source', kind: 'dns-change', title: 'Remove the source MX', why: 'The target is the only MX; the source keeps running until caches holding it have expired.', changes: removeChanges})
   ctx.add({id: 'verify-removal', kind: 'verify', title: 'Verify that only the target MX remains', why: `Within ${formatDuration(setTtl)} every resolver answers the target alone.`, expectMx: targetMx})
   addRestore(ctx, setTtl, 'the source is removed')
+  addDecommissionCheck(ctx, {step: 'remove-source', ttl: setTtl})
 }

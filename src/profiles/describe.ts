@@ -28,6 +28,11 @@ export interface ProfileDescription {
   autodiscover: {name: string; type: 'CNAME'; value: string} | null
   parameters: Record<string, {description: string; examples: string[]}>
   tenantApi: string | null
+  /** Gateways: where the vendor lists the IP ranges it relays inbound mail from, and the ranges when it publishes one list for all. */
+  gateway: {ipRanges: string[]; ipRangesWhere: string} | null
+  /** Mailbox providers: where a filtering gateway in front of them is declared. */
+  inboundGateway: {where: string; docs: string} | null
+  reverseDns: Profile['reverseDns']
   notes: string[]
 }
 
@@ -63,6 +68,9 @@ export function describeProfile(p: Profile, domain: string): ProfileDescription 
     autodiscover: p.autodiscover ? {name: absolute(p.autodiscover.name, domain), type: 'CNAME', value: filled(p.autodiscover.value, domain)} : null,
     parameters: Object.fromEntries(Object.entries(p.parameters).map(([k, v]) => [k, {description: v.description, examples: v.examples}])),
     tenantApi: p.tenant?.api ?? null,
+    gateway: p.gateway ? {ipRanges: p.gateway.ipRanges, ipRangesWhere: p.gateway.ipRangesWhere} : null,
+    inboundGateway: p.inboundGateway ?? null,
+    reverseDns: p.reverseDns,
     notes: p.notes,
   }
 }
@@ -87,6 +95,8 @@ export function renderProfiles(list: ProfileDescription[]): string {
     out.push(table(['RECORD', 'NAME', 'VALUE'], rowsOf(p)))
     for (const [k, v] of Object.entries(p.parameters)) out.push(dim(`parameter {${k}}: target.${k}, ${v.description} (e.g. ${v.examples.join(', ')})`))
     if (p.tenantApi) out.push(dim(`tenant values: read from Microsoft Graph with target.graph.token (Domain.Read.All)`))
+    if (p.gateway) out.push(dim(`gateway: the mailbox provider behind it (target.behind) must accept mail from ${p.gateway.ipRanges.length > 0 ? p.gateway.ipRanges.join(', ') : `its IP ranges (target.gatewayIpRanges): ${p.gateway.ipRangesWhere}`}`))
+    if (p.inboundGateway) out.push(dim(`behind a filtering gateway: ${p.inboundGateway.where} (${p.inboundGateway.docs})`))
     for (const n of p.notes) out.push(dim(`note: ${n}`))
     out.push(dim(`source: ${p.docs.join(' ')}`))
     out.push('')

@@ -32,3 +32,9 @@ export function detectProfile(exchanges: readonly string[]): Profile | null {
   if (real.length === 0) return null
   return allProfiles().find((p) => p.detect.mx.length > 0 && real.every((x) => p.matchesExchange(x))) ?? null
 }
+
+/** The profile whose provider runs the reverse DNS of this MX host (it recognises the host and says so), or null: a custom host whose PTR is checked. */
+export function reverseDnsProvider(exchange: string, also?: Profile | null): Profile | null {
+  if (also?.reverseDns === 'provider') return also
+  return allProfiles().find((p) => p.reverseDns === 'provider' && p.matchesExchange(exchange)) ?? null
+}

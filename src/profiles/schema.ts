@@ -71,6 +71,22 @@ export const profileFileSchema = z
     tenant: z.strictObject({api: z.literal('microsoft-graph')}).optional(),
     /** The provider's documented prerequisites for inbound DANE, checked when the target MX matches `mx`. */
     dane: z.strictObject({mx: regex, priorities: z.array(z.number().int().min(0)).min(1), enable: z.string().min(1)}).optional(),
+    /**
+     * Filtering gateways: where the vendor lists the addresses it relays
+     * inbound mail from (the mailbox provider behind it must accept them, and
+     * only them, on an inbound connector), and the ranges themselves when the
+     * vendor publishes one list for every customer.
+     */
+    gateway: z
+      .strictObject({
+        ipRanges: z.array(z.string().regex(/^[0-9a-f.:]+\/\d{1,3}$/i, {message: 'must be a CIDR range such as 192.0.2.0/24'})).default([]),
+        ipRangesWhere: z.string().min(1),
+      })
+      .optional(),
+    /** Mailbox providers: where a filtering gateway in front of them is declared (Microsoft 365's inbound connector, Google Workspace's inbound gateway). */
+    inboundGateway: z.strictObject({where: z.string().min(1), docs: z.url({protocol: /^https$/})}).optional(),
+    /** provider: the provider runs the reverse DNS of its MX hosts, so their PTR records are not checked (MX_PTR_MISMATCH is for custom hosts). */
+    reverseDns: z.enum(['checked', 'provider']).default('checked'),
     notes: z.array(z.string()).default([]),
   })
   .superRefine((p, ctx) => {
@@ -88,6 +104,7 @@ export const profileFileSchema = z
       if (r.value !== undefined && r.selector === undefined) ctx.addIssue({code: 'custom', path: ['dkim', 'records', i], message: 'has a value but no selector: a record whose selector is assigned has its value assigned too'})
     })
     check(p.autodiscover?.value, ['autodiscover', 'value'])
+    if (p.kind === 'gateway' && !p.gateway) ctx.addIssue({code: 'custom', path: ['gateway'], message: 'is required for a gateway: where the vendor lists the IP ranges it relays inbound mail from'})
     if (p.kind !== 'custom' && p.kind !== 'on-premises' && p.detect.mx.length === 0) {
       ctx.addIssue({code: 'custom', path: ['detect', 'mx'], message: 'must list at least one pattern, so the provider is recognised as the source'})
     }

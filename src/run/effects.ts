@@ -1,13 +1,17 @@
 import {auditConfigured} from '../audit/configured.js'
+import {createLookup, describeStatus, isDefinite} from '../audit/lookup.js'
+import {probeMxHosts} from '../audit/mx-hosts.js'
+import {addressJson} from '../audit/mx-probe.js'
 import type {DnsClient} from '../dns/client.js'
 import type {ServerSpec} from '../dns/server.js'
 import type {DnsHost} from '../hosts/types.js'
 import type {PlanState} from '../state/schema.js'
+import type {Clamping} from '../verify/classify.js'
 import {watchPropagation, type WatchOptions} from '../verify/watch.js'
 import type {AuthServer} from '../zone/discover.js'
 import type {Journal, JournalEntry} from './journal.js'
 import type {RunNotice} from './notify.js'
-import type {AuditFn, Clock, Prompter, RunnerDeps, RunnerUi, Timing, VerifyFn} from './types.js'
+import type {AuditFn, Clock, ProbeMxFn, Prompter, RunnerDeps, RunnerUi, Timing, VerifyFn} from './types.js'
 
 /**
  * The one place the runner's effects are built, for a real run (src/run/session.ts)
@@ -37,6 +41,8 @@ export interface EffectsEnv {
   smtpProbe?: boolean
   probeTimeoutMs?: number
   notify?: (notice: RunNotice) => void
+  /** The SMTP probe of smtp-probe steps; default: real sessions on port 25 (the sandbox passes its simulated hosts). */
+  probeMx?: ProbeMxFn
 }
 
 export function buildRunnerDeps(env: EffectsEnv): RunnerDeps {
@@ -49,6 +55,7 @@ export function buildRunnerDeps(env: EffectsEnv): RunnerDeps {
     prompter: env.prompter,
     verify: verifyAdapter(env),
     audit: auditAdapter(env),
+    probeMx: env.probeMx ?? probeAdapter(env),
     save: env.save,
     journal: env.journal,
     ...(env.previousJournal ? {previousJournal: env.previousJournal} : {}),
@@ -81,9 +88,14 @@ function verifyAdapter(env: EffectsEnv): VerifyFn {
     })
     const rep = r.report
     const total = rep.resolvers.length
+    // The strongest clamp of each resolver over the whole watch: a resolver seen holding the old MX says so, even after it updated.
+    const strongest = new Map(r.clamps.map((c) => [`${c.name} ${c.address}`, c.clamping]))
+    const clampOf = (x: {name: string; address: string; clamping?: Clamping}) => strongest.get(`${x.name} ${x.address}`) ?? x.clamping
+    const clamping = rep.resolvers.filter((x) => clampOf(x))
+    const clamps = clamping.length > 0 ? `; ${clamping.map((x) => `${x.name} (${x.address}) ${clampOf(x)?.message}`).join('; ')}` : ''
     const summary = r.converged
-      ? `every authoritative server and ${plural(total, 'resolver')} serve the expected MX`
-      : `${rep.summary.updated} of ${plural(total, 'resolver')} updated${rep.authoritativeUpdated ? '' : '; not every authoritative server serves it yet'}`
+      ? `every authoritative server and ${plural(total, 'resolver')} serve the expected MX${clamps}`
+      : `${rep.summary.updated} of ${plural(total, 'resolver')} updated${rep.authoritativeUpdated ? '' : '; not every authoritative server serves it yet'}${clamps}`
     return {
       converged: r.converged,
       timedOut: r.timedOut,
@@ -96,7 +108,10 @@ function verifyAdapter(env: EffectsEnv): VerifyFn {
         rounds: r.rounds,
         summary: rep.summary,
         publishedTtl: rep.publishedTtl,
-        resolvers: rep.resolvers.map((x) => ({name: x.name, address: x.address, status: x.status, ...(x.authenticated !== undefined ? {authenticated: x.authenticated} : {}), ...(x.clamping ? {clamping: x.clamping} : {})})),
+        resolvers: rep.resolvers.map((x) => {
+          const clamp = clampOf(x)
+          return {name: x.name, address: x.address, status: x.status, ...(x.authenticated !== undefined ? {authenticated: x.authenticated} : {}), ...(clamp ? {clamping: clamp} : {})}
+        }),
       },
     }
   }
@@ -112,4 +127,19 @@ function auditAdapter(env: EffectsEnv): AuditFn {
       timeoutMs: env.timeoutMs,
       ...(env.probeTimeoutMs !== undefined ? {probeTimeoutMs: env.probeTimeoutMs} : {}),
     })
+}
+
+/** smtp-probe steps: every address of each host, port 25, resolved through the plan's servers as the audit resolves them. */
+function probeAdapter(env: EffectsEnv): ProbeMxFn {
+  return async ({domain, zone, role, hosts}) => {
+    const lookup = createLookup({client: env.client, zone, authoritative: env.authServers, resolvers: env.resolvers, timeoutMs: env.timeoutMs})
+    const timeoutMs = env.probeTimeoutMs ?? Math.max(env.timeoutMs, 5000)
+    const probed = await probeMxHosts(role, hosts, lookup, {recipient: `postmaster@${domain}`, port: 25, timeoutMs})
+    return probed.map((h) => ({
+      priority: h.priority,
+      exchange: h.exchange,
+      addresses: h.probes.map((p) => addressJson(h, p)),
+      ...(h.resolved.addresses.length === 0 ? {unresolved: {definite: isDefinite(h.resolved.status), message: `${h.exchange} ${describeStatus(h.resolved)}`}} : {}),
+    }))
+  }
 }

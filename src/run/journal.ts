@@ -38,6 +38,7 @@ export const journalEventSchema = z.enum([
   'journal-repaired',
   'notify',
   'notify-failed',
+  'smtp-probe',
 ])
 export type JournalEvent = z.infer<typeof journalEventSchema>
 

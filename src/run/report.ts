@@ -49,6 +49,7 @@ export function statusText(s: StatusReport, now: number): string {
   for (const st of s.steps.filter((x) => x.error && x.status === 'failed')) lines.push(`${red(st.id)}: ${st.error}`)
   if (s.next) lines.push(`next: ${s.next.id} (${s.next.title}), due ${s.next.due ? formatWhen(Date.parse(s.next.due), now) : s.next.dueKnown ? 'now' : 'once the steps before it finish'}`)
   if (s.drift) lines.push(`${red('drift')} found by resume ${formatWhen(Date.parse(s.drift.detectedAt), now)}: ${s.drift.message}`)
+  if (s.keepSource) lines.push(s.keepSource)
   if (s.rollback) lines.push(`rollback: ${s.rollback.status}${s.rollback.error ? ` (${s.rollback.error})` : ''}`)
   if (s.resumeCommand) lines.push(dim(`continue with: ${s.resumeCommand}`))
   lines.push(dim(`digest ${shortDigest(s.digest)}`))

@@ -3,6 +3,8 @@ import {readPlanState} from '../state/file.js'
 import {planPaths} from '../state/paths.js'
 import type {PlanState, StepKind, StepStatus} from '../state/schema.js'
 import {planDigest} from '../state/digest.js'
+import {decommissionSafe} from '../state/decommission.js'
+import {keepSourceLine} from './continuity.js'
 import {holderAlive, readLock, type LockInfo} from './lock.js'
 import {continueCommand} from './next.js'
 import {nextStepIndex, notBefore} from './timeline.js'
@@ -25,6 +27,10 @@ export interface StatusReport {
   digest: string
   /** Drift resume found among finished steps (the records they set were changed since): a person must look. */
   drift: {step: string; detectedAt: string; message: string} | null
+  /** Once the swap is done: until when the source must keep accepting mail (ISO; src/state/decommission.ts). */
+  decommissionSafeAt: string | null
+  /** The same as a sentence, with why. */
+  keepSource: string | null
 }
 
 export function planStatus(plan: PlanState, options: {planPath: string; lock: LockInfo | null; now: number; resumeCommand: string}): StatusReport {
@@ -33,6 +39,7 @@ export function planStatus(plan: PlanState, options: {planPath: string; lock: Lo
   const next = nextIndex === null ? null : plan.steps[nextIndex]
   const nb = next ? notBefore(plan, next) : null
   const due = nb?.kind === 'at' ? nb.at : null
+  const safe = decommissionSafe(plan)
 
   let state: PlanRunState
   if (plan.rollback?.status === 'done') state = 'rolled-back'
@@ -68,6 +75,8 @@ export function planStatus(plan: PlanState, options: {planPath: string; lock: Lo
     lock: live ? {pid: live.pid, command: live.command, startedAt: live.startedAt, host: live.host} : null,
     pausedAt: plan.pausedAt ?? null,
     rollback: plan.rollback ?? null,
+    decommissionSafeAt: safe ? new Date(safe.at).toISOString() : null,
+    keepSource: keepSourceLine(plan, options.now),
     resumeCommand: state === 'done' || state === 'rolled-back' || state === 'running' || state === 'planned' ? null : continueCommand(plan, options.resumeCommand),
     digest: planDigest(plan),
     drift: plan.drift ?? null,

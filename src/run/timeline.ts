@@ -1,3 +1,4 @@
+import {decommissionSafe, sourceRemovalStep} from '../state/decommission.js'
 import type {PlanState, Step} from '../state/schema.js'
 
 export type NotBefore = {kind: 'none'} | {kind: 'at'; at: number; reason: string} | {kind: 'unknown'; waitingFor: string}
@@ -8,6 +9,19 @@ export type NotBefore = {kind: 'none'} | {kind: 'at'; at: number; reason: string
  * authoritative server served it). Unknown until those steps are done.
  */
 export function notBefore(plan: PlanState, step: Step): NotBefore {
+  const byRules = notBeforeRules(plan, step)
+  if (!step.afterDecommissionSafe || byRules.kind === 'unknown') return byRules
+  // Known once the step that removes the source from the MX is done (src/state/decommission.ts).
+  const safe = decommissionSafe(plan)
+  if (!safe) {
+    const removal = sourceRemovalStep(plan)
+    return removal && removal.status !== 'done' ? {kind: 'unknown', waitingFor: removal.id} : byRules
+  }
+  if (byRules.kind === 'at' && byRules.at >= safe.at) return byRules
+  return {kind: 'at', at: safe.at, reason: 'the decommission-safe time: no resolver hands out the old MX any more'}
+}
+
+function notBeforeRules(plan: PlanState, step: Step): NotBefore {
   const rules = step.waitFor ?? []
   if (rules.length === 0) return step.notBefore ? {kind: 'at', at: Date.parse(step.notBefore), reason: 'recorded'} : {kind: 'none'}
   let best: {at: number; reason: string} | null = null

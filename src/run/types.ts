@@ -1,3 +1,4 @@
+import type {AddressProbeJson} from '../audit/mx-probe.js'
 import type {Finding} from '../audit/types.js'
 import type {DnsClient} from '../dns/client.js'
 import type {MxData} from '../dns/records.js'
@@ -68,6 +69,26 @@ export interface AuditInput {
 
 export type AuditFn = (input: AuditInput) => Promise<Finding[]>
 
+/** The MX hosts of one side of the cutover, probed as a sender would reach them (src/audit/mx-hosts.ts). */
+export interface ProbeMxInput {
+  domain: string
+  /** The zone the domain is in: hosts inside it are read from its authoritative servers. */
+  zone: string
+  role: 'target' | 'source'
+  hosts: MxData[]
+}
+
+export interface ProbedMxHost {
+  priority: number
+  exchange: string
+  /** One entry per address, each its own SMTP session. */
+  addresses: AddressProbeJson[]
+  /** Why the host has no address: definite (NXDOMAIN, NODATA) or a lookup that failed. */
+  unresolved?: {definite: boolean; message: string}
+}
+
+export type ProbeMxFn = (input: ProbeMxInput) => Promise<ProbedMxHost[]>
+
 export interface Timing {
   /** How long to wait for every authoritative server to serve a change. Default 300 s. */
   convergeTimeoutMs: number
@@ -91,6 +112,8 @@ export interface RunnerDeps {
   verify: VerifyFn
   /** The live audit of the pre-flight; without it a plan that asks for one stops there. */
   audit?: AuditFn
+  /** SMTP probes of MX hosts (smtp-probe steps); without it those steps stop the run. */
+  probeMx?: ProbeMxFn
   save(plan: PlanState): Promise<void>
   journal: Journal
   /** The journal as it was before this run: open intents of a crashed run are explained from it. */

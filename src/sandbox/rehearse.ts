@@ -19,7 +19,7 @@ import {getProfile} from '../profiles/index.js'
 import {buildRunnerDeps} from '../run/effects.js'
 import {memoryJournal, type Journal} from '../run/journal.js'
 import {runPlan, type RunOutcome} from '../run/runner.js'
-import type {RunnerDeps} from '../run/types.js'
+import type {ProbeMxFn, RunnerDeps} from '../run/types.js'
 import {createUi} from '../run/ui.js'
 import {finalMx, targetVerification} from '../state/queries.js'
 import type {PlanState, Step} from '../state/schema.js'
@@ -91,7 +91,7 @@ export async function rehearse(options: RehearseOptions): Promise<Rehearsal> {
     const deps = rehearsalDeps(env, runner, options.write, journal, (p) => {
       latest = p
       readiness.observe(p)
-    })
+    }, sandboxProbe(readiness.readiness, clock))
     const startedAt = clock.now()
     let outcome: RunOutcome
     try {
@@ -185,7 +185,22 @@ async function planOrRestart(options: RehearseOptions, env: SandboxEnv): Promise
 }
 
 /** The runner's effects against the sandbox: its primary through RFC 2136, its resolvers, the simulated clock. */
-function rehearsalDeps(env: SandboxEnv, runner: Actor, write: (line: string) => void, journal: Journal, saved: (plan: PlanState) => void): RunnerDeps {
+/**
+ * The sandbox's SMTP: no listener, but the same readiness the simulated
+ * senders meet (the target before its domain is verified, the source once
+ * switched off refuse the domain), so an smtp-probe step sees what they see.
+ */
+function sandboxProbe(readiness: Readiness, clock: SimClock): ProbeMxFn {
+  return async ({hosts}) =>
+    hosts.map((h) => {
+      const exchange = canonicalName(h.exchange)
+      const why = readiness.refuses(exchange, clock.now())
+      const reply = why ? `550 5.7.1 ${why} (sandbox)` : '250 2.1.5 Recipient OK (sandbox)'
+      return {priority: h.priority, exchange, addresses: [{priority: h.priority, exchange, address: 'sandbox', result: why ? ('bounce' as const) : ('accept' as const), stage: 'rcpt' as const, reply, starttls: false, certificateMatches: null}]}
+    })
+}
+
+function rehearsalDeps(env: SandboxEnv, runner: Actor, write: (line: string) => void, journal: Journal, saved: (plan: PlanState) => void, probeMx: ProbeMxFn): RunnerDeps {
   const {sandbox, zone} = env
   const host = createHost(
     {host: 'rfc2136', rfc2136: {server: `${sandbox.primary.server.address}:${sandbox.primary.server.port}`, zone, key: {name: sandbox.tsig.name, algorithm: sandbox.tsig.algorithm, secret: `env:${TSIG_ENV}`}}},
@@ -209,6 +224,7 @@ function rehearsalDeps(env: SandboxEnv, runner: Actor, write: (line: string) => 
     watch: {samples: 1, maxIntervalMs: 60_000, nearIntervalMs: 1000},
     smtpProbe: false,
     probeTimeoutMs: SANDBOX_QUERY_TIMEOUT_MS,
+    probeMx,
   })
 }
 
@@ -256,7 +272,9 @@ function readinessFor(plan: PlanState, sandbox: Sandbox, start: StartingState, d
   })
   const lastVerify = plan.steps.map((s) => s.kind).lastIndexOf('verify')
   const after = lastVerify >= 0 ? plan.steps[lastVerify + 1] : undefined
-  const switchOffStep: Step | undefined = after?.kind === 'checkpoint' ? after : lastVerify >= 0 ? plan.steps[lastVerify] : undefined
+  // The plan's own word on when the source may go (its decommission-safe check); plans made before it had one: after the last verification.
+  const decommission = plan.steps.find((s) => s.kind === 'smtp-probe' && s.afterDecommissionSafe)
+  const switchOffStep: Step | undefined = decommission ?? (after?.kind === 'checkpoint' ? after : lastVerify >= 0 ? plan.steps[lastVerify] : undefined)
   let sourceOffAt: number | null = null
   const readiness: Readiness = {
     role: (x) => (targetHosts.has(x) ? 'target' : sourceHosts.has(x) ? 'source' : 'other'),

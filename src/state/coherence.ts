@@ -12,7 +12,10 @@ import type {PlanState, Step, StepKind} from './schema.js'
  * that breaks one of these is refused at load, naming the first problem.
  */
 
-/** The planner's step ids in the order it adds them, with their kinds. Ids it does not know are left to the other rules. */
+/**
+ * The planner's step ids in the order it adds them, with their kinds. Ids it does not know are left to the other rules
+ * (probe-before-swap sits just before whichever swap the strategy has, so it has no single rank here).
+ */
 const PLANNER_ORDER: ReadonlyArray<readonly [string, StepKind]> = [
   ['preflight', 'audit'],
   ['update-mta-sts-policy', 'checkpoint'],
@@ -29,10 +32,12 @@ const PLANNER_ORDER: ReadonlyArray<readonly [string, StepKind]> = [
   ['confirm-promote', 'checkpoint'],
   ['promote-target', 'dns-change'],
   ['verify-propagation', 'verify'],
+  ['probe-source', 'smtp-probe'],
   ['confirm-mail-flow', 'checkpoint'],
   ['remove-source', 'dns-change'],
   ['verify-removal', 'verify'],
   ['restore-ttl', 'dns-change'],
+  ['decommission-check', 'smtp-probe'],
   ['soak', 'wait'],
   ['cleanup', 'dns-change'],
 ]

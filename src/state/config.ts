@@ -38,6 +38,8 @@ export const recordedConfigSchema = z.strictObject({
     autodiscover: z.boolean().default(true),
     region: z.string().optional(),
     graph: z.strictObject({token: z.string(), endpoint: z.string().optional()}).optional(),
+    behind: z.string().optional(),
+    gatewayIpRanges: z.array(z.string()).optional(),
   }),
   source: z.strictObject({profile: z.string().default('auto'), spfInclude: z.string().optional(), spfDropAtSwap: z.array(z.string()).optional()}).default({profile: 'auto'}),
   strategy: z.enum(['replace', 'staged']).default('replace'),

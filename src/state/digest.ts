@@ -18,7 +18,7 @@ import type {PlanState, RollbackPlan, Step} from './schema.js'
 const DIGEST_VERSION = 'mxcut-plan-digest/1'
 
 /** The planned fields of a step, in the order they are hashed (order does not matter: keys are sorted). */
-const PLANNED_FIELDS = ['id', 'kind', 'title', 'why', 'optional', 'waitFor', 'changes', 'expectMx', 'handles'] as const
+const PLANNED_FIELDS = ['id', 'kind', 'title', 'why', 'optional', 'waitFor', 'changes', 'expectMx', 'handles', 'probe', 'afterDecommissionSafe'] as const
 
 /** Characters shown in reviews and accepted by --digest as the shortest prefix. */
 export const SHORT_DIGEST_LENGTH = 12

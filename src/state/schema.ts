@@ -8,7 +8,7 @@ import {mxDataSchema, rrsetChangeSchema, rrsetSchema, soaDataSchema} from './rec
  * that no longer fits gives a clear error instead of a crash.
  */
 
-export const stepKindSchema = z.enum(['audit', 'dns-change', 'wait', 'checkpoint', 'verify'])
+export const stepKindSchema = z.enum(['audit', 'dns-change', 'wait', 'checkpoint', 'verify', 'smtp-probe'])
 export const stepStatusSchema = z.enum(['pending', 'running', 'done', 'failed', 'skipped'])
 
 /** A wait lasts `seconds` after step `after` finished; a wait step holds one or more, the latest wins. */
@@ -16,6 +16,14 @@ export const waitRuleSchema = z.strictObject({
   after: z.string(),
   seconds: z.number().int().min(0),
   reason: z.string(),
+})
+
+/** What an smtp-probe step probes: the MX hosts of one side, and what a host that refuses the domain does to the run. */
+export const probeSpecSchema = z.strictObject({
+  role: z.enum(['target', 'source']),
+  hosts: z.array(mxDataSchema).min(1),
+  /** stop: a refusal fails the step (the target, before the swap); warn: it is said loudly and the run goes on (the source, after the swap: stopping would not help). */
+  onRefusal: z.enum(['stop', 'warn']),
 })
 
 export const stepSchema = z.strictObject({
@@ -36,6 +44,10 @@ export const stepSchema = z.strictObject({
   changes: z.array(rrsetChangeSchema).optional(),
   /** For verify steps: the MX RRset expected everywhere. */
   expectMx: z.array(mxDataSchema).optional(),
+  /** For smtp-probe steps: the hosts probed and what a refusal does. */
+  probe: probeSpecSchema.optional(),
+  /** The step never starts before the decommission-safe time (src/state/decommission.ts), known once the swap is done. */
+  afterDecommissionSafe: z.boolean().optional(),
   /** Audit finding codes this step takes care of (the planner's `handled`): at the pre-flight they do not stop the plan while the step is still to come. */
   handles: z.array(z.string()).optional(),
   /** Observations recorded when the step ran (serials seen, resolver states, findings). */
@@ -143,6 +155,7 @@ export const planStateSchema = z.strictObject({
 export type {MxRecord, RRsetChange, RRsetJson} from './records.js'
 export type {RecordedConfig} from './config.js'
 export type StepKind = z.infer<typeof stepKindSchema>
+export type ProbeSpec = z.infer<typeof probeSpecSchema>
 export type StepStatus = z.infer<typeof stepStatusSchema>
 export type WaitRule = z.infer<typeof waitRuleSchema>
 export type Step = z.infer<typeof stepSchema>

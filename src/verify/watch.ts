@@ -44,6 +44,8 @@ export interface WatchResult {
   authoritativeUpdatedAt: string | null
   /** The latest ETA seen before convergence: when the last stale cache was expected to expire. */
   lastEta: string | null
+  /** The strongest clamp seen of each resolver over the whole watch (the report shows the latest observation): what the decommission-safe time needs. */
+  clamps: Array<{name: string; address: string; clamping: Clamping}>
 }
 
 export const DEFAULT_WATCH_MS = 30 * 60 * 1000
@@ -163,7 +165,11 @@ export async function watchPropagation(options: WatchOptions): Promise<WatchResu
       options.onUpdate?.(report, rounds)
 
       const t = now()
-      const base = {report, rounds, startedAt: new Date(startedAt).toISOString(), authoritativeUpdatedAt, lastEta}
+      const strongest = report.resolvers.flatMap((r) => {
+        const c = clamps.get(`${r.name} ${r.address}`)
+        return c ? [{name: r.name, address: r.address, clamping: c}] : []
+      })
+      const base = {report, rounds, startedAt: new Date(startedAt).toISOString(), authoritativeUpdatedAt, lastEta, clamps: strongest}
       if (report.converged) return {...base, converged: true, timedOut: false, aborted: false, convergedAt: report.checkedAt}
       if (options.signal?.aborted) return {...base, converged: false, timedOut: false, aborted: true, convergedAt: null}
       if (t >= deadline) return {...base, converged: false, timedOut: true, aborted: false, convergedAt: null}

@@ -41,6 +41,9 @@ const DEAD = `${S}.53`
 const NOTLS = `${S}.29`
 const WRONGCERT = `${S}.30`
 const UNTRUSTED = `${S}.31`
+/** A source MX host that takes mail but whose PTR names another host; one without any PTR record. */
+const PTRBAD = `${S}.32`
+const NOPTR = `${S}.33`
 /** Name servers of txttimeout.test: BIND behind a forwarder that never answers its apex TXT question. */
 const PROXY1 = `${S}.55`
 const PROXY2 = `${S}.56`
@@ -77,7 +80,7 @@ function zone(name: string, s: Spec = {}): LabZone {
     primaryOnly: s.primaryOnly,
     records: [
       ...(s.mx ?? ['@ 3600 IN MX 10 mail']),
-      'mail IN A 127.0.0.1',
+      `mail IN A ${ACCEPT}`,
       ...(s.spf ?? ['v=spf1 mx include:spf.protection.outlook.com -all']).map((t) => `@ IN TXT "${t}"`),
       ...(s.verification === false ? [] : ['@ IN TXT "MS=ms12345678"']),
       ...(s.dmarc ?? [`v=DMARC1; p=none; rua=mailto:dmarc@${name}`]).map((t) => `_dmarc IN TXT "${t}"`),
@@ -158,7 +161,7 @@ const CASES: Array<[LabZone, FindingCode[]]> = [
   [zone('iplit.test', {mx: ['@ IN MX 10 192.0.2.25.']}), ['MX_TARGET_IP_LITERAL']],
   [zone('mxcname.test', {mx: ['@ IN MX 10 mx', 'mx IN CNAME mail']}), ['MX_TARGET_CNAME']],
   [zone('mxunres.test', {mx: ['@ IN MX 10 mx', '@ IN MX 20 gone.nowhere.test.', 'mx IN TXT "no address here"']}), ['MX_TARGET_UNRESOLVABLE', 'MX_TARGET_UNRESOLVABLE']],
-  [zone('dupprio.test', {mx: ['@ IN MX 10 mail', '@ IN MX 10 mail2', 'mail2 IN A 127.0.0.2']}), ['MX_DUPLICATE_PRIORITY']],
+  [zone('dupprio.test', {mx: ['@ IN MX 10 mail', '@ IN MX 10 mail2', `mail2 IN A ${ACCEPT}`]}), ['MX_DUPLICATE_PRIORITY']],
   [zone('highttl.test', {mx: ['@ 86400 IN MX 10 mail']}), ['MX_TTL_HIGH']],
   // Rewritten once the lab runs (their NS records need its addresses): see beforeAll.
   [zone('singlens.test', {primaryOnly: true}), ['NS_SINGLE']],
@@ -200,8 +203,18 @@ const CASES: Array<[LabZone, FindingCode[]]> = [
   // The second MX sits in a subzone delegated to a server that does not exist: the resolver answers SERVFAIL.
   // Its SPF "mx" term asks for that host too: receivers that meet the same SERVFAIL return temperror.
   [zone('sfmx.test', {mx: ['@ IN MX 10 mail', '@ IN MX 20 mx.sub.deleg.test.']}), ['CHECK_INCOMPLETE', 'CHECK_INCOMPLETE']],
+  // Every MX host of today's RRset is probed: a backup that refuses the domain bounces mail while the primary is down.
+  [zone('backup.test', {mx: ['@ IN MX 10 mail', '@ IN MX 20 backup', `backup IN A ${REJECT}`]}), ['MX_BACKUP_REJECTS']],
+  // A backup that cannot be reached from here is a check that could not finish, not an error.
+  [zone('backupdown.test', {mx: ['@ IN MX 10 mail', '@ IN MX 20 backup', `backup IN A ${CLOSED}`]}), ['CHECK_INCOMPLETE']],
+  // Forward-confirmed reverse DNS of custom hosts: a PTR to a name elsewhere, and no PTR at all.
+  [zone('ptr.test', {mx: ['@ IN MX 10 mx', `mx IN A ${PTRBAD}`]}), ['MX_PTR_MISMATCH']],
+  [zone('noptr.test', {mx: ['@ IN MX 10 mx', `mx IN A ${NOPTR}`]}), ['MX_PTR_MISMATCH']],
   ...REAL_DOMAINS,
 ]
+
+/** The last byte of every listener address that has a forward-confirmed PTR. */
+const LISTENER_HOSTS = [25, 26, 27, 28, 29, 30, 31]
 
 const hosts = (from: number, to: number) => Array.from({length: to - from + 1}, (_, i) => `a:h${from + i}.hosts.provider.test`).join(' ')
 
@@ -226,11 +239,18 @@ const providers = (pin: string): LabZone[] => [
       'spf IN TXT "v=spf1 ip4:127.0.0.0/8 -all"',
     ],
   },
+  // PTR records of the listeners: each names a host of provider.test that resolves back to it, except PTRBAD's.
+  {
+    name: `${S.split('.').reverse().join('.')}.in-addr.arpa`,
+    records: [...LISTENER_HOSTS.map((n) => `${n} IN PTR h${n}.provider.test.`), `${PTRBAD.split('.')[3]} IN PTR elsewhere.provider.test.`],
+  },
   {name: 'google.com', records: [`smtp IN A ${ACCEPT}`, '_spf IN TXT "v=spf1 include:_netblocks.google.com ~all"', '_netblocks IN TXT "v=spf1 ip4:127.0.0.0/8 ~all"']},
   {
     name: 'provider.test',
     records: [
       `mx IN A ${ACCEPT}`,
+      ...LISTENER_HOSTS.map((n) => `h${n} IN A ${S}.${n}`),
+      `elsewhere IN A ${S}.99`,
       'spf IN TXT "v=spf1 ip4:127.0.0.0/8 -all"',
       '*.hosts IN A 127.0.0.1',
       'spf-hosted IN TXT "v=spf1 a:mx.provider.test -all"',
@@ -315,6 +335,8 @@ beforeAll(async () => {
     await startSmtpListener(NOTLS, 'accept', smtpPort),
     await startSmtpListener(WRONGCERT, 'accept', smtpPort, {tls: wrongCert}),
     await startSmtpListener(UNTRUSTED, 'accept', smtpPort, {tls: otherCa.issue(['untrusted-test.mail.protection.outlook.com'])}),
+    await startSmtpListener(PTRBAD, 'accept', smtpPort, {tls: mxCert}),
+    await startSmtpListener(NOPTR, 'accept', smtpPort, {tls: mxCert}),
   )
   const pin = createHash('sha256').update(new X509Certificate(wrongCert.cert).publicKey.export({type: 'spki', format: 'der'})).digest('hex')
 
@@ -518,6 +540,28 @@ describe('mxcut audit against the lab', () => {
       const accept = listeners[0]
       expect(accept.sessions.some((lines, i) => accept.secured[i] && lines.includes('RCPT TO:<postmaster@clean.test>'))).toBe(true)
     })
+
+    test("12. every host of today's MX is probed at each address: a backup that refuses is an error, one out of reach a warning; PTRs of custom hosts must confirm", () => {
+      expect(found('backup.test')).toEqual([['MX_BACKUP_REJECTS', 'error']])
+      const f = by('backup.test').findings[0]
+      expect(f.subject).toBe(`backup.backup.test port ${smtpPort}`)
+      expect(f.message).toMatch(/^backup\.backup\.test \(MX 20 of backup\.test\) refused RCPT TO:<postmaster@backup\.test> at .*Relay access denied.*whenever the hosts before it do not answer, senders bounce/)
+      expect(by('backup.test').hosts).toEqual(
+        expect.arrayContaining([
+          {role: 'source', priority: 10, exchange: 'mail.backup.test', address: ACCEPT, result: 'accept', stage: 'rcpt', reply: '250 2.1.5 Recipient OK', starttls: true, certificateMatches: false, ptr: {status: 'confirmed', names: ['h25.provider.test']}},
+          expect.objectContaining({role: 'source', priority: 20, exchange: 'backup.backup.test', address: REJECT, result: 'bounce', reply: expect.stringMatching(/^554 5\.7\.1 /)}),
+          expect.objectContaining({role: 'target', priority: 0, exchange: 'backup-test.mail.protection.outlook.com', address: ACCEPT, result: 'accept', certificateMatches: true, ptr: null}),
+        ]),
+      )
+      expect(found('backupdown.test')).toEqual([['CHECK_INCOMPLETE', 'warning']])
+      expect(by('backupdown.test').findings[0].message).toMatch(/MX 20 of backupdown\.test.*ECONNREFUSED.*port 25 is often blocked/)
+      expect(found('ptr.test')).toEqual([['MX_PTR_MISMATCH', 'warning']])
+      expect(by('ptr.test').findings[0]).toMatchObject({subject: `mx.ptr.test ${PTRBAD} PTR`, message: expect.stringContaining(`has a PTR to elsewhere.provider.test, which does not resolve back to it (elsewhere.provider.test → ${S}.99)`)})
+      expect(found('noptr.test')).toEqual([['MX_PTR_MISMATCH', 'warning']])
+      expect(by('noptr.test').findings[0].message).toMatch(/has no PTR record .*NXDOMAIN/)
+      // The target (Microsoft 365) runs its own reverse DNS: never checked.
+      expect(batch.domains.flatMap((r) => r.hosts ?? []).filter((h) => h.role === 'target' && h.ptr !== null)).toEqual([])
+    })
   })
 })
 
@@ -550,7 +594,7 @@ describe('one domain from the command line', () => {
   })
 
   test('without --to only the domain itself is audited', async () => {
-    const r = await runCli(['audit', 'noverify.test', '--resolver', resolver(), '--json'], {env: env()})
+    const r = await runCli(['audit', 'noverify.test', '--resolver', resolver(), '--smtp-port', String(smtpPort), '--json'], {env: env()})
     expect(r.code, r.stderr).toBe(0)
     expect(parseJson<AuditReport>(r)).toMatchObject({target: null, findings: []})
   })
@@ -583,11 +627,12 @@ describe('one domain from the command line', () => {
   })
 
   test('with --nameserver alone, what needs a resolver is reported as not checked', async () => {
-    const r = await runCli(['audit', 'clean.test', '--to', 'microsoft365', '--nameserver', serverLabel(lab.primary), '--nameserver', serverLabel(lab.secondary), '--mta-sts-port', String(httpsPort), '--json'], {env: env()})
+    const r = await runCli(['audit', 'clean.test', '--to', 'microsoft365', '--nameserver', serverLabel(lab.primary), '--nameserver', serverLabel(lab.secondary), '--mta-sts-port', String(httpsPort), '--smtp-port', String(smtpPort), '--json'], {env: env()})
     expect(r.code, r.stderr).toBe(0)
     const report = parseJson<AuditReport>(r)
-    expect(codes(report)).toEqual(['CHECK_INCOMPLETE', 'CHECK_INCOMPLETE'])
-    expect(report.findings.map((f) => f.subject).sort()).toEqual(['clean-test.mail.protection.outlook.com', 'spf.protection.outlook.com TXT (SPF)'])
+    // The source host is in the zone (read from its servers) and probed; its PTR is outside it and needs a resolver.
+    expect(codes(report)).toEqual(['CHECK_INCOMPLETE', 'CHECK_INCOMPLETE', 'CHECK_INCOMPLETE'])
+    expect(report.findings.map((f) => f.subject).sort()).toEqual(['clean-test.mail.protection.outlook.com', `mail.clean.test ${ACCEPT} PTR`, 'spf.protection.outlook.com TXT (SPF)'])
     expect(report.findings[0].message).toMatch(/--resolver/)
   })
 
@@ -621,7 +666,7 @@ describe('trouble ends in a finding or one exit-2 line, never a hang or a stack'
   })
 
   test('a SERVFAIL resolver listed first is skipped for the next one', async () => {
-    const r = await runCli(['audit', 'clean.test', '--resolver', servfailLabel, '--resolver', resolver(), '--mta-sts-port', String(httpsPort), '--json'], {env: env()})
+    const r = await runCli(['audit', 'clean.test', '--resolver', servfailLabel, '--resolver', resolver(), '--mta-sts-port', String(httpsPort), '--smtp-port', String(smtpPort), '--json'], {env: env()})
     expect(r.code, r.stderr).toBe(0)
     expect(parseJson<AuditReport>(r).findings).toEqual([])
   })

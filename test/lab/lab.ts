@@ -143,7 +143,10 @@ export function freePort(): Promise<number> {
 /** Unbound answers RFC 6761 names (test., invalid., …) itself unless told not to. */
 function servedLocally(zones: Array<{name: string}>): string[] {
   const special = new Set(['test', 'invalid', 'localhost', 'onion', 'example'])
-  return [...new Set(zones.map((z) => z.name.split('.').pop() ?? '').filter((t) => special.has(t)))]
+  const local = zones.map((z) => z.name.split('.').pop() ?? '').filter((t) => special.has(t))
+  // Reverse zones of the loopback block (PTR records of lab listeners) sit under Unbound's own 127.in-addr.arpa.
+  if (zones.some((z) => z.name.endsWith('.127.in-addr.arpa'))) local.push('127.in-addr.arpa')
+  return [...new Set(local)]
 }
 
 /**

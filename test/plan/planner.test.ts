@@ -20,7 +20,7 @@ describe('TTL arithmetic (replace)', () => {
   test('the swap waits the old MX TTL plus margin after lower-ttl', () => {
     const plan = planCutover(observed({mxTtl: 3600, txt: []}), config({ttl: {lowered: 300, margin: 60}}), NOW)
     expect(plan.blockers).toEqual([])
-    expect(ids(plan)).toEqual(['preflight', 'publish-companions', 'lower-ttl', 'wait-old-ttl', 'confirm-swap', 'swap-mx', 'verify-propagation', 'confirm-mail-flow', 'restore-ttl'])
+    expect(ids(plan)).toEqual(['preflight', 'publish-companions', 'lower-ttl', 'wait-old-ttl', 'confirm-swap', 'probe-before-swap', 'swap-mx', 'verify-propagation', 'probe-source', 'confirm-mail-flow', 'restore-ttl', 'decommission-check'])
     const wait = step(plan, 'wait-old-ttl')
     expect(wait.waitFor).toContainEqual(expect.objectContaining({after: 'lower-ttl', seconds: 3660}))
     expect(step(plan, 'lower-ttl').changes).toEqual([
@@ -258,13 +258,37 @@ describe('the authoritative servers must agree', () => {
   })
 })
 
+describe('mail continuity in the plan', () => {
+  test('the target is probed right before the swap, the source after it and again at the decommission-safe time; cleanup waits for it too', () => {
+    const plan = planCutover(observed({mxTtl: 3600, txt: ['v=spf1 include:spf.oldprovider.test include:spf.protection.outlook.com -all']}), config({ttl: {lowered: 300, margin: 60}, source: {profile: 'auto', spfInclude: 'spf.oldprovider.test'}, cleanup: {enabled: true, soak: 0}}), NOW)
+    const T = 'contoso-test.mail.protection.outlook.com'
+    expect(step(plan, 'probe-before-swap')).toMatchObject({kind: 'smtp-probe', probe: {role: 'target', hosts: [{priority: 0, exchange: T}], onRefusal: 'stop'}})
+    expect(ids(plan).indexOf('probe-before-swap')).toBe(ids(plan).indexOf('swap-mx') - 1)
+    expect(step(plan, 'probe-source')).toMatchObject({kind: 'smtp-probe', probe: {role: 'source', hosts: [{priority: 10, exchange: 'mail.contoso.test'}], onRefusal: 'warn'}})
+    const check = step(plan, 'decommission-check')
+    expect(check).toMatchObject({kind: 'smtp-probe', afterDecommissionSafe: true, waitFor: [{after: 'swap-mx', seconds: 360, reason: expect.stringMatching(/later if a resolver clamps TTLs/)}]})
+    // Estimated: swap + the lowered TTL the old MX was served with at the swap + margin.
+    expect(at(plan, 'decommission-check')).toBe(at(plan, 'swap-mx') + 360_000)
+    expect(step(plan, 'cleanup')).toMatchObject({afterDecommissionSafe: true})
+    expect(step(plan, 'confirm-mail-flow').why).not.toMatch(/returns within the lowered TTL\.$/)
+    expect(step(plan, 'confirm-mail-flow').why).toMatch(/where verification saw a resolver clamp TTLs, the checkpoint says how long instead/)
+  })
+
+  test('a domain without MX today has no source to probe or keep', () => {
+    const plan = planCutover(observed({mx: [], txt: []}), config(), NOW)
+    expect(ids(plan)).toContain('probe-before-swap')
+    expect(ids(plan)).not.toContain('probe-source')
+    expect(ids(plan)).not.toContain('decommission-check')
+  })
+})
+
 describe('staged strategy (Microsoft: add as backup, probe, promote, remove the source)', () => {
   test('steps and prioritys', () => {
     const plan = planCutover(observed({mx: [[10, 'mx1.contoso.test'], [20, 'mx2.contoso.test']], txt: []}), config({strategy: 'staged'}), NOW)
     expect(plan.blockers).toEqual([])
     expect(ids(plan)).toEqual([
       'preflight', 'publish-companions', 'lower-ttl', 'add-target-backup', 'verify-backup', 'probe-target', 'wait-old-ttl', 'confirm-promote',
-      'promote-target', 'verify-propagation', 'confirm-mail-flow', 'remove-source', 'verify-removal', 'restore-ttl',
+      'probe-before-swap', 'promote-target', 'verify-propagation', 'probe-source', 'confirm-mail-flow', 'remove-source', 'verify-removal', 'restore-ttl', 'decommission-check',
     ])
     const T = 'contoso-test.mail.protection.outlook.com'
     expect(step(plan, 'verify-backup').expectMx).toEqual([{priority: 10, exchange: 'mx1.contoso.test'}, {priority: 20, exchange: 'mx2.contoso.test'}, {priority: 30, exchange: T}])

@@ -73,7 +73,7 @@ describe('review', () => {
     const g = renderGantt(planCutover(observed(), config(), NOW)).split('\n')
     expect(g.slice(0, 4)).toEqual(['gantt', '  title contoso.test MX cutover (replace)', '  dateFormat YYYY-MM-DD HH:mm:ss', '  axisFormat %d %b %H:%M'])
     expect(g).toContain('  wait-old-ttl :s4, 2025-03-03 09:00:00, 2025-03-03 10:01:00')
-    expect(g.find((l) => l.startsWith('  swap-mx'))).toMatch(/:crit, milestone, s6, 2025-03-03 10:01:00, 0s$/)
+    expect(g.find((l) => l.startsWith('  swap-mx'))).toMatch(/:crit, milestone, s7, 2025-03-03 10:01:00, 0s$/)
     expect(g).toContain('  section Cut over')
   })
 
@@ -125,7 +125,7 @@ describe('Markdown review for people who render it', () => {
     expect(charts[0]).toContain('restore-ttl')
     expect(charts[0]).not.toContain('soak')
     expect(charts[1]).toMatch(/title tailspin-toys\.example after the cutover soak \(7 d\) and what follows/)
-    expect(charts[1]).toMatch(/^ {2}soak \(optional\) :s10, /m)
+    expect(charts[1]).toMatch(/^ {2}soak \(optional\) :s13, /m)
     expect(charts[1]).toMatch(/^ {2}cleanup/m)
     // Without a long wait after the swap, one chart.
     expect(renderGantts(planCutover(observed(), config(), NOW))).toHaveLength(1)

@@ -99,8 +99,15 @@ describe('rehearse against the sandbox (real runner, simulated clock)', () => {
     expect(stopped.report.outcome).toBe('failed')
     expect(stopped.plan.steps.find((s) => s.id === 'preflight')?.error).toMatch(/no later step handles: TARGET_VERIFICATION_MISSING/)
     expect(stopped.report.mail.bounced).toBe(0)
-    // Made without the audit, the same plan runs, and the rehearsal shows what that costs.
+    // Made without the audit, the same plan still stops: right before the swap the target is probed, and it refuses the domain.
     if (edited.preflight) edited.preflight.audit = false
+    const probed = await rehearse({start, source: {kind: 'plan', plan: edited}, resolvers, write: () => undefined, commandLine: 'x'})
+    expect(probed.report.outcome).toBe('failed')
+    expect(probed.plan.steps.find((s) => s.id === 'probe-before-swap')?.error).toMatch(/the target refuses mail for contoso\.test: .*before the domain is verified/)
+    expect(probed.plan.steps.find((s) => s.id === 'swap-mx')?.status).toBe('pending')
+    expect(probed.report.mail.bounced).toBe(0)
+    // Without the probe too, the plan runs, and the rehearsal shows what that costs.
+    edited.steps = edited.steps.filter((s) => s.id !== 'probe-before-swap')
     const {report} = await rehearse({start, source: {kind: 'plan', plan: edited}, resolvers, write: () => undefined, commandLine: 'x'})
     expect(report.outcome).toBe('done')
     expect(report.mail.bounced).toBeGreaterThan(0)

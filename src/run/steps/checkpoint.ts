@@ -1,5 +1,6 @@
 import {swapDone} from '../../state/queries.js'
 import type {Step} from '../../state/schema.js'
+import {keepSourceLine, rollbackReachLine} from '../continuity.js'
 import {diffLines, readLive, serverName} from '../live.js'
 import type {CheckpointAnswer, Choice} from '../types.js'
 import type {StepContext, StepHandler} from './types.js'
@@ -11,10 +12,12 @@ function nextChange(sequence: readonly Step[], index: number): Step | null {
 
 /** Shows the exact change that follows, then asks: continue, pause, show the live diff, roll back (after the swap) or abort. */
 export const checkpointStep: StepHandler = async (ctx) => {
-  const {step, sequence, index, deps, options} = ctx
+  const {plan, step, sequence, index, deps, options} = ctx
   const next = nextChange(sequence, index)
   deps.ui.info(step.title)
   if (step.why) deps.ui.info(step.why)
+  // Measured, not promised: clamping resolvers seen by verification lengthen both.
+  for (const line of [keepSourceLine(plan, deps.clock.now()), rollbackReachLine(plan)]) if (line) deps.ui.info(line)
   if (next) {
     deps.ui.info(`next change (${next.id}): ${next.title}`)
     for (const line of diffLines(next.changes ?? [])) deps.ui.info(`  ${line}`)

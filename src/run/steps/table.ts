@@ -1,6 +1,7 @@
 import {auditStep} from './audit.js'
 import {checkpointStep} from './checkpoint.js'
 import {dnsChangeStep} from './dns-change.js'
+import {probeStep} from './probe.js'
 import type {StepTable} from './types.js'
 import {verifyStep} from './verify.js'
 import {waitStep} from './wait.js'
@@ -12,4 +13,5 @@ export const STEP_HANDLERS: StepTable = {
   wait: waitStep,
   checkpoint: checkpointStep,
   verify: verifyStep,
+  'smtp-probe': probeStep,
 }
