@@ -6,7 +6,8 @@ import {isIpLiteral} from './mx.js'
 import {addressJson, deliveryResult, hostVerdict, probeAddresses, replyText, type AddressProbeJson, type HostProbeOptions} from './mx-probe.js'
 import {checkPtr, ptrFindings, type PtrReport} from './ptr.js'
 import {describeProbe, type SmtpProbeResult} from './smtp.js'
-import type {Finding} from './types.js'
+import type {Finding, MxHostJson, MxRole} from './types.js'
+
 
 /**
  * Every MX host a sender may pick, today's (the source) and the target's,
@@ -15,7 +16,6 @@ import type {Finding} from './types.js'
  * the outage (MX_BACKUP_REJECTS).
  */
 
-export type MxRole = 'source' | 'target'
 
 export interface MxHostReport {
   role: MxRole
@@ -31,17 +31,6 @@ export interface MxHostReport {
 }
 
 /** One address of one host in `audit --json` (`hosts`): drill's shape, with the role and the PTR check. */
-export interface MxHostJson extends Omit<AddressProbeJson, 'result' | 'stage' | 'reply' | 'starttls' | 'certificateMatches'> {
-  role: MxRole
-  result: AddressProbeJson['result'] | null
-  stage: AddressProbeJson['stage'] | null
-  reply: string | null
-  starttls: boolean | null
-  certificateMatches: boolean | null
-  /** null: not checked (the provider runs its reverse DNS). */
-  ptr: {status: PtrReport['status']; names: string[]} | null
-}
-
 /** Resolves the hosts (each once, at its best priority) and, when asked, probes every address. */
 export async function probeMxHosts(role: MxRole, records: ReadonlyArray<{priority: number; exchange: string}>, lookup: LookupFn, probe: HostProbeOptions | null): Promise<MxHostReport[]> {
   const best = new Map<string, number>()

@@ -2,7 +2,7 @@ import {isIPv4, isIPv6} from 'node:net'
 import {canonicalName} from '../dns/names.js'
 import {finding} from './codes.js'
 import {describeStatus, followCname, isDefinite, resolveHost, type LookupFn} from './lookup.js'
-import type {Finding} from './types.js'
+import type {Finding, PtrStatus} from './types.js'
 
 /**
  * Forward-confirmed reverse DNS of MX addresses (RFC 8601 §3 "iprev"): the
@@ -17,7 +17,7 @@ export interface PtrReport {
   address: string
   /** The name asked: d.c.b.a.in-addr.arpa or the ip6.arpa nibbles. */
   reverse: string
-  status: 'confirmed' | 'mismatch' | 'missing' | 'incomplete'
+  status: PtrStatus
   /** The names the PTR records give. */
   names: string[]
   /** What the lookup said when it failed, or what the names resolve to when they do not confirm. */

@@ -1,4 +1,4 @@
-import type {MxHostJson} from './mx-hosts.js'
+import type {AddressProbeJson} from './mx-probe.js'
 
 export type Severity = 'error' | 'warning' | 'info'
 
@@ -73,4 +73,22 @@ export interface AuditReport {
   notes?: string[]
   /** Every address of every MX host, today's and the target's: the SMTP probe's answer and the PTR check. */
   hosts?: MxHostJson[]
+}
+
+/** Which side of the cutover an MX host belongs to. */
+export type MxRole = 'source' | 'target'
+
+/** Forward-confirmed reverse DNS of one address (src/audit/ptr.ts). */
+export type PtrStatus = 'confirmed' | 'mismatch' | 'missing' | 'incomplete'
+
+/** One MX host as `audit --json` lists it under `hosts` (src/audit/mx-hosts.ts builds it). */
+export interface MxHostJson extends Omit<AddressProbeJson, 'result' | 'stage' | 'reply' | 'starttls' | 'certificateMatches'> {
+  role: MxRole
+  result: AddressProbeJson['result'] | null
+  stage: AddressProbeJson['stage'] | null
+  reply: string | null
+  starttls: boolean | null
+  certificateMatches: boolean | null
+  /** null: not checked (the provider runs its reverse DNS). */
+  ptr: {status: PtrStatus; names: string[]} | null
 }
