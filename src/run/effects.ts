@@ -2,69 +2,31 @@ import {auditConfigured} from '../audit/configured.js'
 import {createLookup, describeStatus, isDefinite} from '../audit/lookup.js'
 import {probeMxHosts} from '../audit/mx-hosts.js'
 import {addressJson} from '../audit/mx-probe.js'
-import type {DnsClient} from '../dns/client.js'
 import type {ServerSpec} from '../dns/server.js'
-import type {DnsHost} from '../hosts/types.js'
-import type {PlanState} from '../state/schema.js'
 import type {Clamping} from '../verify/classify.js'
 import {watchPropagation, type WatchOptions} from '../verify/watch.js'
-import type {AuthServer} from '../zone/discover.js'
-import type {Journal, JournalEntry} from './journal.js'
-import type {RunNotice} from './notify.js'
-import type {AuditFn, Clock, ProbeMxFn, Prompter, RunnerDeps, RunnerUi, Timing, VerifyFn} from './types.js'
+import type {AuditFn, ProbeMxFn, RunnerDeps, VerifyFn} from './types.js'
 
 /**
  * The one place the runner's effects are built, for a real run (src/run/session.ts)
  * and for a rehearsal against the sandbox (src/sandbox/rehearse.ts): the same
  * verifier and the same audit, with only the network and the clock differing.
  */
-export interface EffectsEnv {
-  host: DnsHost
-  client: DnsClient
-  authServers: AuthServer[]
+export interface EffectsEnv extends Omit<RunnerDeps, 'verify' | 'audit'> {
   resolvers: ServerSpec[]
   /** Per DNS query. */
   timeoutMs: number
-  clock: Clock
-  ui: RunnerUi
-  prompter: Prompter | null
-  save(plan: PlanState): Promise<void>
-  journal: Journal
-  previousJournal?: JournalEntry[]
-  interrupt?: AbortSignal
-  failpoint?: (name: string) => void
-  timing?: Partial<Timing>
-  ensureRecordable?: () => Promise<void>
   /** How the verifier polls: the sandbox asks each resolver once per round (one cache each) and polls on simulated time. */
   watch?: Pick<WatchOptions, 'samples' | 'maxIntervalMs' | 'nearIntervalMs' | 'slowAfterMs'>
   /** The sandbox has DNS only: no SMTP server to probe, whatever the plan recorded. */
   smtpProbe?: boolean
   probeTimeoutMs?: number
-  notify?: (notice: RunNotice) => void
-  /** The SMTP probe of smtp-probe steps; default: real sessions on port 25 (the sandbox passes its simulated hosts). */
-  probeMx?: ProbeMxFn
 }
 
+/** The runner's dependencies: what the environment gives, plus the verifier, the audit and the SMTP probe built on it. */
 export function buildRunnerDeps(env: EffectsEnv): RunnerDeps {
-  return {
-    host: env.host,
-    client: env.client,
-    authServers: env.authServers,
-    clock: env.clock,
-    ui: env.ui,
-    prompter: env.prompter,
-    verify: verifyAdapter(env),
-    audit: auditAdapter(env),
-    probeMx: env.probeMx ?? probeAdapter(env),
-    save: env.save,
-    journal: env.journal,
-    ...(env.previousJournal ? {previousJournal: env.previousJournal} : {}),
-    ...(env.interrupt ? {interrupt: env.interrupt} : {}),
-    ...(env.failpoint ? {failpoint: env.failpoint} : {}),
-    ...(env.timing ? {timing: env.timing} : {}),
-    ...(env.ensureRecordable ? {ensureRecordable: env.ensureRecordable} : {}),
-    ...(env.notify ? {notify: env.notify} : {}),
-  }
+  const {resolvers: _resolvers, timeoutMs: _timeoutMs, watch: _watch, smtpProbe: _smtpProbe, probeTimeoutMs: _probeTimeoutMs, ...given} = env
+  return {...given, verify: verifyAdapter(env), audit: auditAdapter(env), probeMx: env.probeMx ?? probeAdapter(env)}
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`

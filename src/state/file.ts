@@ -1,4 +1,4 @@
-import {mkdir, open, readdir, readFile, stat} from 'node:fs/promises'
+import {mkdir, readdir, readFile, stat} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 import type {z} from 'zod'
 import {UserError} from '../lib/errors.js'
