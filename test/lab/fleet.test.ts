@@ -80,11 +80,19 @@ test('status DIR and resume DIR --if-due --yes over plans in different states; a
   await until('the wait to be over', () => Date.now() > due + 200, 30_000)
   const resumed = await runCli(['resume', dir, '--if-due', '--yes'], {env, timeoutMs: 90_000})
   expect(resumed.code, resumed.stderr + resumed.stdout).toBe(1)
-  expect(resumed.stdout).toMatch(/\[wait\.fleet\.test\] cutover complete/)
-  expect(resumed.stdout).toMatch(/\[ask\.fleet\.test\] cutover complete/)
+  // Each stops at its next wait: the decommission check, once resolvers can no longer hand out the old MX.
+  expect(resumed.stdout).toMatch(/\[wait\.fleet\.test\] detached at decommission-check/)
+  expect(resumed.stdout).toMatch(/\[ask\.fleet\.test\] detached at decommission-check/)
   expect(resumed.stdout).toMatch(/\[new\.fleet\.test\] new\.fleet\.test: not started; start it with: mxcut run /)
   expect(resumed.stdout).toMatch(/\[drift\.fleet\.test\] drift\.fleet\.test: nothing done: step swap-mx failed/)
-  expect(resumed.stdout).toMatch(/fleet: 4 plans \((?=.*2 done)(?=.*1 held)(?=.*1 not-started)[^)]*\); 1 needs attention: drift\.fleet\.test$/m)
+  expect(resumed.stdout).toMatch(/fleet: 4 plans \((?=.*2 detached)(?=.*1 held)(?=.*1 not-started)[^)]*\); 1 needs attention: drift\.fleet\.test$/m)
+  const waiting = parseJson<{plans: FleetRow[]}>(await runCli(['status', dir, '--json'])).plans
+  const last = Math.max(...['wait.fleet.test', 'ask.fleet.test'].map((d) => Date.parse(row(waiting, d).next?.due ?? '')))
+  await until('the decommission-safe time', () => Date.now() > last + 200, 30_000)
+  const finished = await runCli(['resume', dir, '--if-due', '--yes'], {env, timeoutMs: 90_000})
+  expect(finished.stdout).toMatch(/\[wait\.fleet\.test\] cutover complete/)
+  expect(finished.stdout).toMatch(/\[ask\.fleet\.test\] cutover complete/)
+  expect(finished.stdout).toMatch(/fleet: 4 plans \((?=.*2 done)(?=.*1 held)(?=.*1 not-started)[^)]*\); 1 needs attention: drift\.fleet\.test$/m)
   // The TTL is restored to what each zone had: 8 s and 1 s.
   expect(await mxOn(lab.primary, 'wait.fleet.test')).toEqual({ttl: 8, records: [`0 ${TARGET_MX}`]})
   expect(await mxOn(lab.primary, 'ask.fleet.test')).toEqual({ttl: 1, records: [`0 ${TARGET_MX}`]})

@@ -55,5 +55,5 @@ test('plan --zone writes the reviewable plan offline, from the file, saying so',
   const plan = JSON.parse(readFileSync(out, 'utf8')) as PlanState
   expect(plan.observed.mx).toEqual({ttl: 3600, records: [{priority: 1, exchange: 'smtp.google.com'}]})
   expect(plan.observed.soa).toMatchObject({serial: 2025030301, minimum: 300})
-  expect(plan.steps.map((s) => s.id)).toEqual(['preflight', 'publish-companions', 'lower-ttl', 'wait-old-ttl', 'confirm-swap', 'swap-mx', 'verify-propagation', 'confirm-mail-flow', 'restore-ttl', 'soak', 'cleanup'])
+  expect(plan.steps.map((s) => s.id)).toEqual(['preflight', 'publish-companions', 'lower-ttl', 'wait-old-ttl', 'confirm-swap', 'probe-before-swap', 'swap-mx', 'verify-propagation', 'probe-source', 'confirm-mail-flow', 'restore-ttl', 'decommission-check', 'soak', 'cleanup'])
 })
